@@ -1,0 +1,130 @@
+#include "cli_common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <unistd.h>
+
+namespace hz::cli {
+
+std::vector<Command>& registry() {
+    static std::vector<Command> commands;
+    return commands;
+}
+
+ArgParser::ArgParser(std::string command, std::string synopsis, std::string description)
+    : command_(std::move(command)), synopsis_(std::move(synopsis)), description_(std::move(description)) {}
+
+void ArgParser::addOption(const std::string& name, const std::string& valueName, const std::string& help) {
+    options_.push_back({name, valueName, help, true});
+}
+
+void ArgParser::addFlag(const std::string& name, const std::string& help) { options_.push_back({name, "", help, false}); }
+
+void ArgParser::addFilterOptions() {
+    for (const auto& spec : filterSpecs())
+        addOption(spec.key, "X", std::string(spec.label) + " in [-1, 1], default 0: " + spec.description);
+}
+
+const ArgParser::Option* ArgParser::find(const std::string& name) const {
+    for (const auto& option : options_)
+        if (option.name == name) return &option;
+    return nullptr;
+}
+
+bool ArgParser::parse(const std::vector<std::string>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(help().c_str(), stdout);
+            return false;
+        }
+        if (arg == "-o") arg = "--output";
+        if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + arg + "'");
+        std::string name = arg.substr(2);
+        std::optional<std::string> inlineValue;
+        if (const auto eq = name.find('='); eq != std::string::npos) {
+            inlineValue = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        const Option* option = find(name);
+        if (!option) throw UsageError("unknown option --" + name);
+        if (!option->takesValue) {
+            if (inlineValue) throw UsageError("--" + name + " takes no value");
+            values_[name] = "1";
+            continue;
+        }
+        if (inlineValue) {
+            values_[name] = *inlineValue;
+        } else {
+            if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value (" + option->valueName + ")");
+            values_[name] = args[++i];
+        }
+    }
+    return true;
+}
+
+bool ArgParser::has(const std::string& name) const { return values_.count(name) != 0; }
+
+std::string ArgParser::value(const std::string& name) const {
+    const auto it = values_.find(name);
+    if (it == values_.end()) throw UsageError("missing required option --" + name);
+    return it->second;
+}
+
+std::optional<std::string> ArgParser::optional(const std::string& name) const {
+    const auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+}
+
+double ArgParser::number(const std::string& name, double fallback, double lo, double hi) const {
+    const auto text = optional(name);
+    if (!text) return fallback;
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(*text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text->size() || !std::isfinite(v)) throw UsageError("--" + name + " expects a number, got '" + *text + "'");
+    if (v < lo || v > hi) {
+        std::ostringstream message;
+        message << "--" << name << " = " << *text << " is outside [" << lo << ", " << hi << "]";
+        throw UsageError(message.str());
+    }
+    return v;
+}
+
+int ArgParser::integer(const std::string& name, int fallback, int lo, int hi) const {
+    const double v = number(name, fallback, lo, hi);
+    if (v != std::floor(v)) throw UsageError("--" + name + " expects a whole number");
+    return int(v);
+}
+
+FilterParams ArgParser::filterParams() const {
+    FilterParams params;
+    for (const auto& spec : filterSpecs())
+        params.*(spec.field) = number(spec.key, spec.defaultValue, spec.minValue, spec.maxValue);
+    return params;
+}
+
+std::string ArgParser::help() const {
+    std::ostringstream out;
+    out << "Usage: harmonizer-cli " << command_ << " " << synopsis_ << "\n\n" << description_ << "\n\nOptions:\n";
+    for (const auto& option : options_) {
+        std::string left = "  --" + option.name + (option.takesValue ? " " + option.valueName : "");
+        if (option.name == "output") left = "  -o, --output " + option.valueName;
+        out << left;
+        if (left.size() < 28) out << std::string(28 - left.size(), ' ');
+        else out << "\n" << std::string(28, ' ');
+        out << option.help << "\n";
+    }
+    out << "  -h, --help                print this help\n";
+    return out.str();
+}
+
+bool stderrIsTerminal() { return ::isatty(STDERR_FILENO) != 0; }
+
+}  // namespace hz::cli

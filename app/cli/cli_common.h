@@ -1,0 +1,71 @@
+#pragma once
+// Shared plumbing for harmonizer-cli subcommands: a registry, an option parser whose
+// filter flags come from the spec table, and the exit-code convention
+// (0 ok, 1 failure, 2 usage error).
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+
+namespace hz::cli {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Command {
+    std::string name;
+    std::string summary;  // one line for `harmonizer-cli --help`
+    std::function<int(const std::vector<std::string>& args)> run;
+};
+
+std::vector<Command>& registry();
+
+// Subcommand files register themselves: `static hz::cli::Registrar r{{"apply", "...", runApply}};`
+struct Registrar {
+    explicit Registrar(Command command) { registry().push_back(std::move(command)); }
+};
+
+class ArgParser {
+public:
+    ArgParser(std::string command, std::string synopsis, std::string description);
+
+    void addOption(const std::string& name, const std::string& valueName, const std::string& help);
+    void addFlag(const std::string& name, const std::string& help);
+    // --temperature ... --shadow, from the spec table.
+    void addFilterOptions();
+
+    // Throws UsageError. Returns false when --help was given (help already printed).
+    bool parse(const std::vector<std::string>& args);
+
+    bool has(const std::string& name) const;
+    std::string value(const std::string& name) const;  // UsageError if missing
+    std::optional<std::string> optional(const std::string& name) const;
+    double number(const std::string& name, double fallback, double lo, double hi) const;
+    int integer(const std::string& name, int fallback, int lo, int hi) const;
+    FilterParams filterParams() const;
+
+    std::string help() const;
+    const std::string& command() const { return command_; }
+
+private:
+    struct Option {
+        std::string name, valueName, help;
+        bool takesValue;
+    };
+    const Option* find(const std::string& name) const;
+
+    std::string command_, synopsis_, description_;
+    std::vector<Option> options_;
+    std::map<std::string, std::string> values_;
+};
+
+// True when stderr is a terminal (progress lines are only drawn then).
+bool stderrIsTerminal();
+
+}  // namespace hz::cli

@@ -1,0 +1,55 @@
+// harmonizer-cli: every subcommand registers itself in cli_common's registry.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/utils/logger.hpp>
+
+#include "app/cli/cli_common.h"
+#include "core/image_io.h"
+#include "core/paths.h"
+
+namespace {
+
+void printOverview() {
+    std::printf("harmonizer-cli %s: white-box image harmonization (six photo filters predicted by a network)\n\n",
+                hz::versionString().c_str());
+    std::printf("Usage: harmonizer-cli COMMAND [OPTIONS]\n       harmonizer-cli COMMAND --help\n\nCommands:\n");
+    for (const auto& command : hz::cli::registry())
+        std::printf("  %-12s %s\n", command.name.c_str(), command.summary.c_str());
+    std::printf("\n  --version    print the version\n  --help       print this help\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        printOverview();
+        return 2;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        std::printf("harmonizer-cli %s\n", hz::versionString().c_str());
+        return 0;
+    }
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        printOverview();
+        return 0;
+    }
+    for (const auto& command : hz::cli::registry()) {
+        if (command.name != args[0]) continue;
+        try {
+            return command.run(std::vector<std::string>(args.begin() + 1, args.end()));
+        } catch (const hz::cli::UsageError& e) {
+            std::fprintf(stderr, "harmonizer-cli %s: %s (see --help)\n", command.name.c_str(), e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "harmonizer-cli: unknown command '%s' (see --help)\n", args[0].c_str());
+    return 2;
+}

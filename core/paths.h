@@ -1,0 +1,18 @@
+#pragma once
+// Where the programs find their model and resources: relative to the running executable,
+// <exe dir>/../share/harmonizer-studio, which holds in the build tree and once installed.
+#include <string>
+
+namespace hz {
+
+std::string executableDir();
+// <exe dir>/../share/harmonizer-studio (no trailing slash).
+std::string shareDir();
+// The shipped model file: <shareDir>/models/harmonizer.hzm
+std::string defaultModelPath();
+// The bundled sample composite and its mask.
+std::string sampleImagePath();
+std::string sampleMaskPath();
+std::string versionString();
+
+}  // namespace hz

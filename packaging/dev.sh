@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One entry point for the README's quick start and for CI.
+#   packaging/dev.sh run    install what is missing, build, open the editor on the bundled sample
+#   packaging/dev.sh test   install what is missing, build, run the whole test suite (CTest)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${HZ_BUILD_DIR:-$root/build}
+mode=${1:-}
+
+# Debian 12 packages the build, the tests and the run need.
+packages=(cmake ninja-build g++ pkg-config qt6-base-dev libtorch-dev libopencv-dev
+          libgl-dev xvfb xauth dpkg-dev file)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "Installing: ${missing[*]}"
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_all() {
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$build" -j"$(nproc)"
+}
+
+case "$mode" in
+  run)
+    install_missing
+    build_all
+    if [[ -x "$build/bin/harmonizer-studio" ]]; then
+      exec "$build/bin/harmonizer-studio" "${@:2}"
+    fi
+    # Until the editor exists: harmonize the bundled sample from the command line.
+    "$build/bin/harmonizer-cli" harmonize --image resources/sample/composite.jpg --mask resources/sample/mask.png \
+      -o "$build/sample-harmonized.jpg" --params-out "$build/sample-harmonized.json"
+    echo "Wrote $build/sample-harmonized.jpg"
+    ;;
+  test)
+    install_missing
+    build_all
+    cd "$build"
+    ctest --output-on-failure -j2 --timeout 1500
+    ;;
+  *)
+    echo "usage: packaging/dev.sh run|test" >&2
+    exit 2
+    ;;
+esac

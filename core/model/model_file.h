@@ -1,6 +1,16 @@
 #pragma once
 // The weights file (.hzm) that the trainer writes and the predictor reads. It carries its
 // own metadata; a missing, truncated or mismatched file is an hz::Error, never a crash.
+//
+// Layout (all integers little-endian):
+//   magic "HZMODEL\0" (8 bytes) | u32 format version | u32 reserved (0) | u64 total file length
+//   | u64 metadata length | metadata: UTF-8 JSON object
+//   | u32 tensor count | per tensor: u16 name length, name (UTF-8), u8 dtype (1 = float32,
+//     2 = int64), u8 rank, rank x i64 dims, raw data (row-major)
+//   | u64 FNV-1a 64 checksum of every byte before it.
+// Tensors are every parameter and buffer of HarmonizerNet by its LibTorch name
+// (e.g. "blocks.3.depthwise.bn.running_var"), BatchNorm running statistics included.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,16 +18,24 @@
 
 namespace hz {
 
+inline constexpr int kModelFormatVersion = 1;
+
 struct ModelMetadata {
-    int formatVersion = 1;
+    int formatVersion = kModelFormatVersion;
     int inputSize = 256;                      // the network's square input side
     std::vector<std::string> filterOrder;     // spec keys in restore order
     std::string modelVersion;                 // e.g. "2026.11-scratch-1"
     std::string trainingNotes;                // free text: data, recipe, steps
 };
 
+// The spec's filter keys in restore order (what filterOrder must hold).
+std::vector<std::string> restoreOrderKeys();
+
+// Writes atomically (temporary file + rename). An empty filterOrder is written as
+// restoreOrderKeys(); formatVersion is always the current one. Throws hz::Error.
 void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata);
 // Loads weights into `net` (which must have the standard architecture) and returns the metadata.
+// Everything is validated before `net` is touched: on any error `net` is unchanged.
 ModelMetadata loadModel(const std::string& path, HarmonizerNet& net);
 
 }  // namespace hz

@@ -82,6 +82,12 @@ private:
 };
 TORCH_MODULE(HarmonizerNet);
 
+// Re-estimates every BatchNorm's running statistics from one batch (the network's own
+// training-mode statistics on `image`/`mask`), without drop-connect and without gradients.
+// Used to give a randomly initialised network (tests, benchmarks) well-scaled activations in
+// eval mode; also usable after training. Leaves the network in the train/eval mode it was in.
+void recalibrateBatchNorm(HarmonizerNet& net, const torch::Tensor& image, const torch::Tensor& mask);
+
 // Inference-only copy of a HarmonizerNet in eval mode with every BatchNorm folded into the
 // convolution before it (w' = w * gamma / sqrt(var + eps), b' = beta - mean * gamma / sqrt(var + eps)).
 // Same outputs as net->eval() up to float rounding, about half the memory traffic.

@@ -16,7 +16,8 @@ enum class DeviceChoice { Auto, Cpu, Cuda };
 DeviceChoice parseDeviceChoice(const std::string& text);
 
 struct PredictorOptions {
-    std::string modelPath;           // empty = defaultModelPath()
+    std::string modelPath;           // empty = defaultModelPath(); if that is missing, an hz::Error
+                                     // tells the user to pass --model FILE
     DeviceChoice device = DeviceChoice::Auto;
     int threads = 0;                 // 0 = every core
 };
@@ -24,6 +25,17 @@ struct PredictorOptions {
 struct PredictionTiming {
     double preprocessMs = 0, forwardMs = 0, postprocessMs = 0;
 };
+
+// The network's input, built the way the predictor builds it (spec section 3): resized to
+// inputSize x inputSize with bilinear interpolation and no antialiasing, aspect not kept.
+struct NetworkInput {
+    torch::Tensor image;  // [1, 3, S, S] float, RGB order, [0, 1], no normalisation
+    torch::Tensor mask;   // [1, 1, S, S] float, [0, 1]
+};
+// image: CV_8UC3 or CV_16UC3 BGR; mask16: CV_16UC1 of the same size. Throws hz::Error.
+NetworkInput prepareNetworkInput(const cv::Mat& image, const cv::Mat& mask16, int inputSize);
+// Raw network output [1, 6] (restore order) -> parameters clamped to [-1, 1].
+FilterParams paramsFromNetworkOutput(const torch::Tensor& output);
 
 class Predictor {
 public:
@@ -33,9 +45,11 @@ public:
     ~Predictor();
 
     // image: CV_8UC3 or CV_16UC3 BGR; mask: CV_16UC1 same size. Values clamped to [-1, 1].
+    // Throws hz::Error for an empty mask, a size mismatch or an unsupported pixel type.
     FilterParams predict(const cv::Mat& image, const cv::Mat& mask);
 
     const ModelMetadata& metadata() const;
+    const std::string& modelPath() const;
     std::string deviceName() const;   // "cpu" or "cuda:0"
     PredictionTiming lastTiming() const;
 

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         cv::Mat diff;
         cv::absdiff(in, out, diff);
         cv::Mat anyDiff;
-        cv::transform(diff.reshape(1, int(diff.total())), anyDiff, cv::Matx13f(1, 1, 1));
+        cv::transform(diff.reshape(3, int(diff.total())), anyDiff, cv::Matx13f(1, 1, 1));
         anyDiff = anyDiff.reshape(1, in.rows);
         const int changedBackground = cv::countNonZero((anyDiff != 0) & ~fg);
         if (changedBackground) {
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
         cv::Mat diff;
         cv::absdiff(in, out, diff);
         cv::Mat gray;
-        cv::transform(diff.reshape(1, int(diff.total())), gray, cv::Matx13f(1, 1, 1));
+        cv::transform(diff.reshape(3, int(diff.total())), gray, cv::Matx13f(1, 1, 1));
         gray = gray.reshape(1, in.rows);
         return cv::countNonZero((gray != 0) & maskNonZero(argv[4])) > 0 ? 0 : fail("foreground unchanged");
     }

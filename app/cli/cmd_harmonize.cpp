@@ -1,0 +1,190 @@
+// `harmonizer-cli harmonize`: predict the six filter values and render them at full
+// resolution, for one image or for a folder of image/mask pairs (the model is loaded once).
+//
+// The values are rounded to the 6 decimals that `predict --json` and --params-out print
+// before rendering, so `harmonize` writes exactly what `apply` writes when given the
+// printed values. (They are passed through the printed JSON text itself, so the rounding
+// and the decimal-to-binary conversion are the ones `apply` sees.)
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "app/cli/cli_common.h"
+#include "core/image_io.h"
+#include "core/model/predictor.h"
+#include "core/render/renderer.h"
+
+namespace fs = std::filesystem;
+
+namespace hz::cli {
+namespace {
+
+constexpr const char* kCommand = "harmonizer-cli harmonize";
+
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return text;
+}
+
+bool isImageFile(const fs::path& path) {
+    static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"};
+    const std::string ext = lowercase(path.extension().string());
+    return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
+}
+
+// The values exactly as printed with 6 decimals and read back (see the file comment).
+FilterParams asPrinted(const FilterParams& params) { return paramsFromJson(paramsToJson(params)); }
+
+struct Job {
+    std::string imagePath, maskPath, outputPath, paramsPath;
+};
+
+// One image: load, predict, render, write. Throws hz::Error naming the file at fault.
+void harmonizeOne(Predictor& predictor, const Job& job, const WriteOptions& writeOptions) {
+    if (!isSupportedOutputExtension(job.outputPath))
+        throw Error(job.outputPath + ": unsupported output format (use .png, .jpg, .tif or .webp)");
+    refuseToOverwriteInputs(job.outputPath, {job.imagePath, job.maskPath});
+    if (!job.paramsPath.empty()) refuseToOverwriteInputs(job.paramsPath, {job.imagePath, job.maskPath});
+
+    const LoadedImage image = loadImage(job.imagePath);
+    for (const auto& warning : image.warnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
+    if (image.pixels.depth() == CV_16U && !extensionSupports16Bit(job.outputPath))
+        throw Error(job.outputPath + ": the input is 16-bit; write .png or .tif to keep its depth");
+    const cv::Mat mask = loadMask(job.maskPath, image.pixels.size());
+    if (maskIsEmpty(mask)) throw Error(job.maskPath + ": mask is empty: nothing to harmonize");
+
+    const FilterParams params = asPrinted(predictor.predict(image.pixels, mask));
+    cv::Mat result;
+    render(image.pixels, mask, params, result);
+    writeImageAtomic(job.outputPath, result, {job.imagePath, job.maskPath}, writeOptions);
+    if (!job.paramsPath.empty()) writeFileAtomic(job.paramsPath, paramsToJson(params) + "\n", {job.imagePath, job.maskPath});
+}
+
+std::vector<fs::path> imagesIn(const std::string& folder, const char* option) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) throw Error(folder + ": " + option + " is not a folder");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        if (entry.is_regular_file() && isImageFile(entry.path())) files.push_back(entry.path());
+    if (ec) throw Error(folder + ": cannot list the folder: " + ec.message());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+int runBatch(Predictor& predictor, const ArgParser& parser, const WriteOptions& writeOptions) {
+    const std::string imageDir = parser.value("image-dir");
+    const std::string maskDir = parser.value("mask-dir");
+    const std::string outDir = parser.value("out-dir");
+    const auto format = parser.optional("format");
+    if (format && *format != "png" && *format != "jpg" && *format != "tif")
+        throw UsageError("--format must be png, jpg or tif, got '" + *format + "'");
+
+    const auto images = imagesIn(imageDir, "--image-dir");
+    if (images.empty()) throw Error(imageDir + ": no images found (.png .jpg .jpeg .tif .tiff .webp .bmp)");
+    // Masks are matched by name stem, so "a.jpg" pairs with "a.png"; two masks with one stem are ambiguous.
+    std::map<std::string, std::vector<fs::path>> masksByStem;
+    for (const auto& mask : imagesIn(maskDir, "--mask-dir")) masksByStem[mask.stem().string()].push_back(mask);
+    std::error_code ec;
+    fs::create_directories(outDir, ec);
+    if (ec) throw Error(outDir + ": cannot create the output folder: " + ec.message());
+
+    const bool terminal = stderrIsTerminal();
+    int failed = 0;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        const auto& image = images[i];
+        const std::string name = image.filename().string();
+        if (terminal) std::fprintf(stderr, "\r\033[K[%zu/%zu] %s ...", i + 1, images.size(), name.c_str());
+        else std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, images.size(), name.c_str());
+        std::fflush(stderr);
+        try {
+            const auto masks = masksByStem.find(image.stem().string());
+            if (masks == masksByStem.end())
+                throw Error("no mask named " + image.stem().string() + ".* in " + maskDir);
+            if (masks->second.size() > 1)
+                throw Error("more than one mask named " + image.stem().string() + ".* in " + maskDir);
+            Job job;
+            job.imagePath = image.string();
+            job.maskPath = masks->second.front().string();
+            job.outputPath = (fs::path(outDir) / (image.stem().string() + (format ? "." + *format : image.extension().string()))).string();
+            harmonizeOne(predictor, job, writeOptions);
+        } catch (const std::exception& e) {
+            ++failed;
+            if (terminal) std::fprintf(stderr, "\n");
+            std::fprintf(stderr, "%s: error: %s: %s\n", kCommand, name.c_str(), e.what());
+        }
+    }
+    if (terminal) std::fprintf(stderr, "\n");
+    std::fprintf(stderr, "%s: %zu of %zu images harmonized into %s", kCommand, images.size() - std::size_t(failed),
+                 images.size(), outDir.c_str());
+    if (failed) std::fprintf(stderr, "; %d failed", failed);
+    std::fprintf(stderr, "\n");
+    return failed ? 1 : 0;
+}
+
+int runHarmonize(const std::vector<std::string>& args) {
+    ArgParser parser("harmonize",
+                     "--image IN --mask MASK -o OUT [--params-out FILE.json]\n"
+                     "       harmonizer-cli harmonize --image-dir DIR --mask-dir DIR --out-dir DIR [--format png|jpg|tif]\n"
+                     "       [--model FILE] [--device auto|cpu|cuda] [--quality Q]",
+                     "Predicts the six filter values for the foreground of IN (where MASK > 0) and renders them at full\n"
+                     "resolution. OUT keeps IN's size and bit depth; outside the mask it equals IN bit for bit.\n"
+                     "The values are rounded to the 6 decimals that `predict --json` prints, so the result equals\n"
+                     "`apply` with those values. With --image-dir, images are paired with masks by file name stem\n"
+                     "(the mask may have another extension); a bad pair is reported and skipped, and the exit status\n"
+                     "is 1 if any pair failed.");
+    parser.addOption("image", "IN", "composite image (8-bit JPEG/PNG/TIFF/WebP, 16-bit PNG/TIFF)");
+    parser.addOption("mask", "MASK", "foreground mask, same size as IN (1/3/4 channels, 8/16-bit, soft)");
+    parser.addOption("output", "OUT", "output image (.png .jpg .tif .webp); 16-bit input needs .png or .tif");
+    parser.addOption("params-out", "FILE", "also write the values as JSON (the same as predict --json)");
+    parser.addOption("image-dir", "DIR", "batch: folder of composites");
+    parser.addOption("mask-dir", "DIR", "batch: folder of masks, matched to the composites by name stem");
+    parser.addOption("out-dir", "DIR", "batch: output folder (created if missing); names = image stem + extension");
+    parser.addOption("format", "EXT", "batch: png, jpg or tif instead of each input's own extension");
+    parser.addOption("model", "FILE", "model file (.hzm), default: the shipped model");
+    parser.addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
+    parser.addOption("threads", "N", "CPU threads for the network, default: every core");
+    parser.addOption("quality", "Q", "JPEG quality 1..100, default 95");
+    if (!parser.parse(args)) return 0;
+
+    const bool batch = parser.has("image-dir") || parser.has("mask-dir") || parser.has("out-dir");
+    if (batch) {
+        for (const char* single : {"image", "mask", "output", "params-out"})
+            if (parser.has(single))
+                throw UsageError(std::string("--") + single + " is for one image; it cannot be combined with --image-dir");
+        for (const char* required : {"image-dir", "mask-dir", "out-dir"})
+            if (!parser.has(required))
+                throw UsageError(std::string("missing required option --") + required +
+                                 " (a batch needs --image-dir, --mask-dir and --out-dir)");
+    } else if (parser.has("format")) {
+        throw UsageError("--format is for --image-dir batches; for one image the extension of -o decides");
+    }
+    PredictorOptions options;
+    options.modelPath = parser.optional("model").value_or("");
+    options.device = parseDeviceChoice(parser.optional("device").value_or("auto"));
+    options.threads = parser.integer("threads", 0, 0, 1024);
+    WriteOptions writeOptions;
+    writeOptions.jpegQuality = parser.integer("quality", 95, 1, 100);
+
+    if (batch) {
+        Predictor predictor(options);
+        return runBatch(predictor, parser, writeOptions);
+    }
+    Job job;
+    job.imagePath = parser.value("image");
+    job.maskPath = parser.value("mask");
+    job.outputPath = parser.value("output");
+    job.paramsPath = parser.optional("params-out").value_or("");
+    // Cheap checks of the destination before loading the model.
+    if (!isSupportedOutputExtension(job.outputPath))
+        throw Error(job.outputPath + ": unsupported output format (use .png, .jpg, .tif or .webp)");
+    refuseToOverwriteInputs(job.outputPath, {job.imagePath, job.maskPath});
+    Predictor predictor(options);
+    harmonizeOne(predictor, job, writeOptions);
+    return 0;
+}
+
+Registrar registrar{{"harmonize", "predict and render in one step (one image or a folder)", runHarmonize}};
+
+}  // namespace
+}  // namespace hz::cli

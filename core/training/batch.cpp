@@ -1,0 +1,274 @@
+#include "core/training/batch.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/image_io.h"
+#include "core/training/perturb.h"
+
+namespace hz::training {
+namespace {
+
+double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+bool chance(std::mt19937& rng, double p) { return uniform(rng, 0.0, 1.0) < p; }
+int pick(std::mt19937& rng, std::size_t count) { return std::uniform_int_distribution<int>(0, int(count) - 1)(rng); }
+
+cv::Mat resizeSquare(const cv::Mat& image, int size) {
+    if (image.rows == size && image.cols == size) return image.clone();
+    cv::Mat out;
+    const bool shrinking = image.rows > size || image.cols > size;
+    cv::resize(image, out, {size, size}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return out;
+}
+
+double foregroundFraction(const cv::Mat& mask8) { return cv::mean(mask8)[0] / 255.0; }
+
+void flipAndRotate(cv::Mat& image, bool flip, int quarterTurns) {
+    if (image.empty()) return;
+    if (flip) cv::flip(image, image, 1);
+    if (quarterTurns == 1) cv::rotate(image, image, cv::ROTATE_90_CLOCKWISE);
+    if (quarterTurns == 2) cv::rotate(image, image, cv::ROTATE_180);
+    if (quarterTurns == 3) cv::rotate(image, image, cv::ROTATE_90_COUNTERCLOCKWISE);
+}
+
+// Mild global colour jitter: a per-channel gain and a shared gamma, as one 8-bit table.
+cv::Mat jitterTable(std::mt19937& rng) {
+    const double gamma = std::exp(uniform(rng, -0.1, 0.1));
+    cv::Mat table(1, 256, CV_8UC3);
+    double gains[3];
+    for (double& gain : gains) gain = uniform(rng, 0.94, 1.06);
+    for (int v = 0; v < 256; ++v)
+        for (int c = 0; c < 3; ++c)
+            table.at<cv::Vec3b>(0, v)[c] = cv::saturate_cast<std::uint8_t>(std::lround(255.0 * std::pow(std::min(1.0, gains[c] * v / 255.0), gamma)));
+    return table;
+}
+
+cv::Mat toRgbFloat(const cv::Mat& bgr8) {
+    cv::Mat rgb, out;
+    cv::cvtColor(bgr8, rgb, cv::COLOR_BGR2RGB);
+    rgb.convertTo(out, CV_32F, 1.0 / 255.0);
+    return out;
+}
+
+cv::Mat toMaskFloat(const cv::Mat& mask8) {
+    cv::Mat out;
+    mask8.convertTo(out, CV_32F, 1.0 / 255.0);
+    return out;
+}
+
+cv::Mat rgbFloatToBgr8(const cv::Mat& rgb) {
+    cv::Mat bgr, out;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    bgr.convertTo(out, CV_8U, 255.0);  // rounds and saturates
+    return out;
+}
+
+// The region a transfer-family foreground is pulled toward: another photo's foreground or
+// background, chosen at random.
+void referenceRegion(const TrainingData& data, const std::vector<int>& pool, int self, std::mt19937& rng, cv::Mat& rgb,
+                     cv::Mat& weights) {
+    int other = pool[std::size_t(pick(rng, pool.size()))];
+    if (other == self && pool.size() > 1) other = pool[std::size_t(pick(rng, pool.size()))];
+    const MaskedItem& item = data.items[std::size_t(other)];
+    // Statistics need no detail: a small copy keeps the Lab conversion cheap.
+    rgb = toRgbFloat(resizeSquare(data.photoOf(item).bgr, 96));
+    weights = toMaskFloat(resizeSquare(item.mask, 96));
+    if (chance(rng, 0.5)) weights = 1.0f - weights;
+}
+
+cv::Mat transferComposite(const TrainingData& data, const std::vector<int>& pool, int self, const cv::Mat& photoBgr,
+                          const cv::Mat& mask8, std::mt19937& rng) {
+    cv::Mat referenceRgb, referenceWeights;
+    referenceRegion(data, pool, self, rng, referenceRgb, referenceWeights);
+    const TransferRecipe recipe = drawTransferRecipe(rng);
+    return applyTransfer(toRgbFloat(photoBgr), toMaskFloat(mask8), referenceRgb, referenceWeights, recipe);
+}
+
+torch::Tensor rgbFloatToTensor(const std::vector<cv::Mat>& rgb) {
+    const int n = int(rgb.size());
+    auto out = torch::empty({n, 3, rgb[0].rows, rgb[0].cols}, torch::kFloat32);
+    for (int i = 0; i < n; ++i) {
+        cv::Mat contiguous = rgb[std::size_t(i)].isContinuous() ? rgb[std::size_t(i)] : rgb[std::size_t(i)].clone();
+        out[i].copy_(torch::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, 3}, torch::kFloat32).permute({2, 0, 1}));
+    }
+    return out;
+}
+
+}  // namespace
+
+Family parseFamily(const std::string& text) {
+    if (text == "sixfilter") return Family::SixFilter;
+    if (text == "transfer") return Family::Transfer;
+    throw hz::Error("unknown perturbation family '" + text + "' (expected sixfilter or transfer)");
+}
+
+const char* familyName(Family family) { return family == Family::SixFilter ? "sixfilter" : "transfer"; }
+
+AugmentedSample augmentedSample(const TrainingData& data, int itemIndex, const std::vector<int>& pool,
+                                const BatchConfig& config, bool allowBorrowedMask, std::mt19937& rng) {
+    const MaskedItem& item = data.items[std::size_t(itemIndex)];
+    const cv::Mat& photo = data.photoOf(item).bgr;
+    const int width = photo.cols, height = photo.rows, shortSide = std::min(width, height);
+
+    cv::Rect crop(0, 0, width, height);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        const double scale = uniform(rng, 0.55, 1.0), aspect = std::exp(uniform(rng, -0.2, 0.2));
+        const int w = std::clamp(int(std::lround(scale * shortSide * std::sqrt(aspect))), 8, width);
+        const int h = std::clamp(int(std::lround(scale * shortSide / std::sqrt(aspect))), 8, height);
+        const cv::Rect candidate(std::uniform_int_distribution<int>(0, width - w)(rng),
+                                 std::uniform_int_distribution<int>(0, height - h)(rng), w, h);
+        if (foregroundFraction(item.mask(candidate)) >= 0.02) {
+            crop = candidate;
+            break;
+        }
+    }
+    AugmentedSample sample;
+    sample.photo = resizeSquare(photo(crop), config.size);
+    sample.mask = resizeSquare(item.mask(crop), config.size);
+    if (item.isPair()) sample.composite = resizeSquare(item.composite(crop), config.size);
+
+    const bool flip = chance(rng, 0.5);
+    const int turns = chance(rng, config.rotateProbability) ? std::uniform_int_distribution<int>(1, 3)(rng) : 0;
+    flipAndRotate(sample.photo, flip, turns);
+    flipAndRotate(sample.mask, flip, turns);
+    flipAndRotate(sample.composite, flip, turns);
+
+    if (allowBorrowedMask && !item.isPair() && chance(rng, config.borrowMaskProbability)) {
+        const MaskedItem& donor = data.items[std::size_t(pool[std::size_t(pick(rng, pool.size()))])];
+        cv::Mat borrowed = resizeSquare(donor.mask, config.size);
+        flipAndRotate(borrowed, chance(rng, 0.5), 0);
+        const double fraction = foregroundFraction(borrowed);
+        if (fraction >= 0.02 && fraction <= 0.8) sample.mask = borrowed;
+    }
+    if (chance(rng, config.jitterProbability)) {
+        const cv::Mat table = jitterTable(rng);
+        cv::LUT(sample.photo, table, sample.photo);
+        if (!sample.composite.empty()) cv::LUT(sample.composite, table, sample.composite);
+    }
+    return sample;
+}
+
+Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, int batchSize, const BatchConfig& config,
+                        std::mt19937& rng) {
+    if (pool.empty()) throw hz::Error("no training items");
+    std::vector<int> pairPool;
+    for (int index : pool)
+        if (data.items[std::size_t(index)].isPair()) pairPool.push_back(index);
+
+    Batch batch;
+    batch.sixFilterCount = std::max(1, batchSize / 2);
+    std::vector<cv::Mat> compositeRgb, realRgb, masks;
+    std::vector<float> args;
+    for (int i = 0; i < batchSize; ++i) {
+        const bool sixFilter = i < batch.sixFilterCount;
+        const bool usePair = !sixFilter && !pairPool.empty() && chance(rng, config.pairProbability);
+        const int index = usePair ? pairPool[std::size_t(pick(rng, pairPool.size()))] : pool[std::size_t(pick(rng, pool.size()))];
+        batch.items.push_back(index);
+        AugmentedSample sample = augmentedSample(data, index, pool, config, /*allowBorrowedMask=*/true, rng);
+        realRgb.push_back(toRgbFloat(sample.photo));
+        masks.push_back(toMaskFloat(sample.mask));
+        if (sixFilter) {
+            const auto r = drawSixFilterArgs(rng);
+            args.insert(args.end(), r.begin(), r.end());
+        } else if (usePair) {
+            compositeRgb.push_back(toRgbFloat(sample.composite));
+        } else {
+            compositeRgb.push_back(transferComposite(data, pool, index, sample.photo, sample.mask, rng));
+        }
+    }
+    batch.real = rgbFloatToTensor(realRgb);
+    batch.mask = torch::empty({batchSize, 1, config.size, config.size}, torch::kFloat32);
+    for (int i = 0; i < batchSize; ++i)
+        batch.mask[i][0].copy_(torch::from_blob(masks[std::size_t(i)].data, {config.size, config.size}, torch::kFloat32));
+
+    const int k = batch.sixFilterCount;
+    const auto argTensor = torch::from_blob(args.data(), {k, kFilterCount}, torch::kFloat32).clone();
+    const SixFilterPair pair = makeSixFilterPair(batch.real.narrow(0, 0, k), batch.mask.narrow(0, 0, k), argTensor);
+    batch.targets = pair.targets;
+    if (batchSize > k) batch.composite = torch::cat({pair.composite, rgbFloatToTensor(compositeRgb)}, 0);
+    else batch.composite = pair.composite;
+    return batch;
+}
+
+ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size) {
+    ValidationSet set;
+    set.family = family;
+    set.items = items;
+    const auto v = std::int64_t(items.size());
+    set.composite = torch::empty({v, 3, size, size}, torch::kUInt8);
+    set.real = torch::empty({v, 3, size, size}, torch::kUInt8);
+    set.mask = torch::empty({v, 1, size, size}, torch::kUInt8);
+    for (std::int64_t k = 0; k < v; ++k) {
+        const MaskedItem& item = data.items[std::size_t(items[std::size_t(k)])];
+        // Seeded by position: the same perturbation at every evaluation and in every run.
+        std::mt19937 rng(std::uint32_t(0x5EED0000u + std::uint32_t(k) * 7919u));
+        const cv::Mat photo = resizeSquare(data.photoOf(item).bgr, size);
+        const cv::Mat mask = resizeSquare(item.mask, size);
+        cv::Mat composite;
+        if (family == Family::SixFilter) {
+            const auto r = drawSixFilterArgs(rng);
+            std::vector<float> args(r.begin(), r.end());
+            const auto pair = makeSixFilterPair(imagesToTensor({photo}), masksToTensor({mask}),
+                                                torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32));
+            composite = tensorToBgr8(pair.composite[0]);
+        } else if (item.isPair()) {
+            composite = resizeSquare(item.composite, size);
+        } else {
+            composite = rgbFloatToBgr8(transferComposite(data, items, items[std::size_t(k)], photo, mask, rng));
+        }
+        auto hwcToChw = [](const cv::Mat& bgr) {
+            cv::Mat rgb;
+            cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+            return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({2, 0, 1}).clone();
+        };
+        set.composite[k].copy_(hwcToChw(composite));
+        set.real[k].copy_(hwcToChw(photo));
+        set.mask[k][0].copy_(torch::from_blob(const_cast<std::uint8_t*>(mask.ptr<std::uint8_t>()), {size, size}, torch::kUInt8));
+    }
+    return set;
+}
+
+cv::Mat makeComposite(const TrainingData& data, int itemIndex, const std::vector<int>& referencePool, Family family,
+                      std::mt19937& rng) {
+    const MaskedItem& item = data.items[std::size_t(itemIndex)];
+    const cv::Mat& photo = data.photoOf(item).bgr;
+    if (family == Family::SixFilter) {
+        const auto r = drawSixFilterArgs(rng);
+        std::vector<float> args(r.begin(), r.end());
+        const auto pair = makeSixFilterPair(imagesToTensor({photo}), masksToTensor({item.mask}),
+                                            torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32));
+        return tensorToBgr8(pair.composite[0]);
+    }
+    if (item.isPair()) return item.composite.clone();
+    return rgbFloatToBgr8(transferComposite(data, referencePool, itemIndex, photo, item.mask, rng));
+}
+
+torch::Tensor toFloat(const torch::Tensor& bytes) { return bytes.to(torch::kFloat32).div_(255.0); }
+
+torch::Tensor imagesToTensor(const std::vector<cv::Mat>& bgr) {
+    std::vector<cv::Mat> rgb;
+    for (const auto& image : bgr) rgb.push_back(toRgbFloat(image));
+    return rgbFloatToTensor(rgb);
+}
+
+torch::Tensor masksToTensor(const std::vector<cv::Mat>& masks) {
+    const int n = int(masks.size());
+    auto out = torch::empty({n, 1, masks[0].rows, masks[0].cols}, torch::kFloat32);
+    for (int i = 0; i < n; ++i) {
+        const cv::Mat m = toMaskFloat(masks[std::size_t(i)]);
+        out[i][0].copy_(torch::from_blob(const_cast<float*>(m.ptr<float>()), {m.rows, m.cols}, torch::kFloat32));
+    }
+    return out;
+}
+
+cv::Mat tensorToBgr8(const torch::Tensor& rgb) {
+    const auto hwc = rgb.detach().to(torch::kFloat32).clamp(0, 1).mul(255.0).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+    cv::Mat wrapped(int(hwc.size(0)), int(hwc.size(1)), CV_8UC3, hwc.data_ptr());
+    cv::Mat bgr;
+    cv::cvtColor(wrapped, bgr, cv::COLOR_RGB2BGR);
+    return bgr;
+}
+
+}  // namespace hz::training

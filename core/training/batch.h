@@ -1,0 +1,75 @@
+#pragma once
+// Turns the in-memory data into training batches (augmented, half six-filter pairs, half
+// transfer-family or real composites) and into fixed validation sets.
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/training/dataset.h"
+
+namespace hz::training {
+
+enum class Family { SixFilter, Transfer };
+Family parseFamily(const std::string& text);  // "sixfilter" | "transfer"
+const char* familyName(Family family);
+
+struct BatchConfig {
+    int size = 128;                       // square training size
+    double borrowMaskProbability = 0.15;  // a mask from another photo
+    double jitterProbability = 0.8;       // mild global colour jitter of the photo
+    double rotateProbability = 0.3;       // a 90/180/270 degree rotation
+    double pairProbability = 0.5;         // other half: a real composite pair, when the data has any
+};
+
+// One augmented photo at size x size: BGR uint8, its mask (uint8) and, for a real composite
+// pair, the composite after the same geometric augmentation.
+struct AugmentedSample {
+    cv::Mat photo, mask, composite;
+};
+
+AugmentedSample augmentedSample(const TrainingData& data, int item, const std::vector<int>& pool,
+                                const BatchConfig& config, bool allowBorrowedMask, std::mt19937& rng);
+
+struct Batch {
+    torch::Tensor composite;             // [N,3,S,S] RGB in [0,1], the network's input
+    torch::Tensor mask;                  // [N,1,S,S]
+    torch::Tensor real;                  // [N,3,S,S] the ground truth
+    std::vector<torch::Tensor> targets;  // 6 x [K,3,S,S] per-step targets of samples [0, K)
+    int sixFilterCount = 0;              // K: samples [0, K) are six-filter pairs, the rest final-output-only
+    std::vector<int> items;
+};
+
+// Draws batchSize items from `pool` (training item indices); the first half are six-filter pairs.
+Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, int batchSize, const BatchConfig& config,
+                        std::mt19937& rng);
+
+// A fixed evaluation set: the whole photo resized to size x size, one perturbation per item
+// drawn from a generator seeded by the item's position (not by --seed), stored as uint8 to
+// keep it small; convert slices with toFloat().
+struct ValidationSet {
+    Family family = Family::SixFilter;
+    torch::Tensor composite, real, mask;  // uint8 [V,3,S,S], [V,3,S,S], [V,1,S,S]
+    std::vector<int> items;
+    std::int64_t size() const { return composite.defined() ? composite.size(0) : 0; }
+};
+
+ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size);
+
+// Whole-photo composite of one item for a family at the photo's stored resolution, with the
+// perturbation drawn from `rng` (used by make-evalset). Returns BGR uint8; `maskOut` gets
+// the item's mask (uint8).
+cv::Mat makeComposite(const TrainingData& data, int item, const std::vector<int>& referencePool, Family family,
+                      std::mt19937& rng);
+
+// uint8 tensor -> float in [0,1].
+torch::Tensor toFloat(const torch::Tensor& bytes);
+// BGR uint8 images / uint8 masks -> [N,3,H,W] RGB float / [N,1,H,W] float.
+torch::Tensor imagesToTensor(const std::vector<cv::Mat>& bgr);
+torch::Tensor masksToTensor(const std::vector<cv::Mat>& masks);
+// [3,H,W] RGB float in [0,1] -> BGR uint8 (rounded).
+cv::Mat tensorToBgr8(const torch::Tensor& rgb);
+
+}  // namespace hz::training

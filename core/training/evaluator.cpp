@@ -1,0 +1,257 @@
+#include "core/training/evaluator.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "core/image_io.h"
+#include "core/model/predictor.h"
+#include "core/paths.h"
+#include "core/training/baseline_lab.h"
+#include "core/training/dataset.h"
+
+#ifdef HZ_HAVE_RENDER
+#include "core/render/renderer.h"
+#else
+#include "core/filters_torch.h"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace hz::training {
+namespace {
+
+// Spec section 7 says "resize all three" to 256x256; bilinear for all of them (the mask
+// stays soft and is binarised at 0.5 by the metrics).
+cv::Mat resizedForEval(const cv::Mat& image, int size) {
+    if (size <= 0 || (image.cols == size && image.rows == size)) return image;
+    cv::Mat out;
+    cv::resize(image, out, {size, size}, 0, 0, cv::INTER_LINEAR);
+    return out;
+}
+
+cv::Mat renderResult(const cv::Mat& composite, const cv::Mat& mask16, const FilterParams& params, int threads) {
+#ifdef HZ_HAVE_RENDER
+    cv::Mat out;
+    RenderOptions options;
+    options.threads = threads;
+    render(composite, mask16, params, out, options);
+    return out;
+#else
+    // Float64 reference filters: the fast renderer's ground truth, used until it is built.
+    const double scale = composite.depth() == CV_8U ? 255.0 : 65535.0;
+    cv::Mat rgb, rgbFloat, maskFloat;
+    cv::cvtColor(composite, rgb, cv::COLOR_BGR2RGB);
+    rgb.convertTo(rgbFloat, CV_64F, 1.0 / scale);
+    mask16.convertTo(maskFloat, CV_64F, 1.0 / 65535.0);
+    const auto image = torch::from_blob(rgbFloat.data, {1, rgbFloat.rows, rgbFloat.cols, 3}, torch::kFloat64).permute({0, 3, 1, 2});
+    const auto mask = torch::from_blob(maskFloat.data, {1, 1, maskFloat.rows, maskFloat.cols}, torch::kFloat64);
+    const auto result = torchfilters::harmonize(image, mask, torchfilters::argsTensor(params.clamped()))
+                            .permute({0, 2, 3, 1}).contiguous().mul(scale).round();
+    cv::Mat wrapped(rgbFloat.rows, rgbFloat.cols, CV_64FC3, result.data_ptr()), typed, out;
+    wrapped.convertTo(typed, composite.depth());
+    cv::cvtColor(typed, out, cv::COLOR_RGB2BGR);
+    // Outside the mask the input, bit for bit (the product's promise).
+    composite.copyTo(out, mask16 == 0);
+    return out;
+#endif
+}
+
+std::string number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+}
+
+std::string jsonString(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string csvField(const std::string& text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string metricsJson(const MeanMetrics& m) {
+    return "{\"mse\": " + number(m.mse) + ", \"psnr\": " + number(m.psnr) + ", \"fmse\": " + number(m.fmse) + "}";
+}
+
+const ImageMetrics& pickMetrics(const EvalRow& row, Method method) {
+    switch (method) {
+        case Method::Composite: return row.unharmonized;
+        case Method::Result: return row.result;
+        case Method::Baseline: return row.baseline;
+    }
+    return row.unharmonized;
+}
+
+std::string methodsJson(const EvalReport& report, const std::vector<EvalRow>& rows) {
+    std::string out = "\"count\": " + std::to_string(rows.size()) + ", \"composite\": " + metricsJson(meanOf(rows, Method::Composite));
+    if (report.options.useModel) out += ", \"result\": " + metricsJson(meanOf(rows, Method::Result));
+    if (report.options.labBaseline) out += ", \"baseline_lab\": " + metricsJson(meanOf(rows, Method::Baseline));
+    return out;
+}
+
+}  // namespace
+
+MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method) {
+    MeanMetrics mean;
+    if (rows.empty()) return mean;
+    for (const auto& row : rows) {
+        const ImageMetrics& m = pickMetrics(row, method);
+        mean.mse += m.mse;
+        mean.psnr += m.psnr;
+        mean.fmse += m.fmse;
+    }
+    const double n = double(rows.size());
+    mean.mse /= n;
+    mean.psnr /= n;
+    mean.fmse /= n;
+    return mean;
+}
+
+EvalReport evaluate(const EvalOptions& options, const std::function<void(int, int)>& progress) {
+    EvalReport report;
+    report.options = options;
+    auto triples = listIHarmony4(options.dataset, options.listFile, "test");
+    if (options.limit > 0 && int(triples.size()) > options.limit) triples.resize(std::size_t(options.limit));
+    if (triples.empty()) throw hz::Error(options.dataset + ": no composites to evaluate");
+
+    std::unique_ptr<Predictor> predictor;
+    if (options.useModel) {
+        PredictorOptions predictorOptions;
+        predictorOptions.modelPath = options.modelPath;
+        predictorOptions.device = DeviceChoice::Cpu;
+        predictorOptions.threads = options.threads;
+        predictor = std::make_unique<Predictor>(predictorOptions);
+        report.modelPath = options.modelPath.empty() ? defaultModelPath() : options.modelPath;
+        report.modelVersion = predictor->metadata().modelVersion;
+    }
+    if (!options.saveDir.empty()) {
+        fs::create_directories(options.saveDir);
+        if (options.labBaseline) fs::create_directories(fs::path(options.saveDir) / "lab");
+    }
+
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < triples.size(); ++i) {
+        const HarmonyTriple& triple = triples[i];
+        cv::Mat composite = loadImage(triple.composite).pixels;
+        cv::Mat real = loadImage(triple.real).pixels;
+        cv::Mat mask = loadMask(triple.mask);
+        if (options.size <= 0) {
+            if (real.size() != composite.size())
+                throw hz::Error(triple.real + ": size differs from the composite " + triple.composite);
+            if (mask.size() != composite.size())
+                throw hz::Error(triple.mask + ": size differs from the composite " + triple.composite);
+        }
+        composite = resizedForEval(composite, options.size);
+        real = resizedForEval(real, options.size);
+        mask = resizedForEval(mask, options.size);
+
+        EvalRow row;
+        row.subset = triple.subset;
+        row.composite = triple.composite;
+        row.unharmonized = computeMetrics(composite, real, mask);
+        const std::string fileName = fs::path(triple.composite).filename().string();
+        if (predictor) {
+            row.predicted = predictor->predict(composite, mask);
+            const cv::Mat result = renderResult(composite, mask, row.predicted, options.threads);
+            row.result = computeMetrics(result, real, mask);
+            if (!options.saveDir.empty())
+                writeImageAtomic((fs::path(options.saveDir) / fileName).string(), result, {triple.composite, triple.real});
+        }
+        if (options.labBaseline) {
+            LabBaselineOptions labOptions;
+            labOptions.strength = options.labStrength;
+            const cv::Mat baseline = labBaseline(composite, mask, labOptions);
+            row.baseline = computeMetrics(baseline, real, mask);
+            if (!options.saveDir.empty())
+                writeImageAtomic((fs::path(options.saveDir) / "lab" / fileName).string(), baseline, {triple.composite, triple.real});
+        }
+        report.rows.push_back(std::move(row));
+        if (progress) progress(int(i + 1), int(triples.size()));
+    }
+    report.secondsPerImage = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / double(triples.size());
+    return report;
+}
+
+std::string reportJson(const EvalReport& report) {
+    std::ostringstream out;
+    out << "{\"dataset\": " << jsonString(report.options.dataset)
+        << ", \"size\": " << (report.options.size > 0 ? jsonString(std::to_string(report.options.size)) : jsonString("full"));
+    if (report.options.useModel)
+        out << ", \"model\": " << jsonString(report.modelPath) << ", \"model_version\": " << jsonString(report.modelVersion);
+    out << ", " << methodsJson(report, report.rows) << ", \"seconds_per_image\": " << number(report.secondsPerImage);
+    std::map<std::string, std::vector<EvalRow>> bySubset;
+    for (const auto& row : report.rows) bySubset[row.subset].push_back(row);
+    out << ", \"subsets\": {";
+    bool first = true;
+    for (const auto& [subset, rows] : bySubset) {
+        out << (first ? "" : ", ") << jsonString(subset) << ": {" << methodsJson(report, rows) << "}";
+        first = false;
+    }
+    out << "}}\n";
+    return out.str();
+}
+
+std::string reportCsv(const EvalReport& report) {
+    std::ostringstream out;
+    out << "subset,composite,mse_composite,psnr_composite,fmse_composite";
+    if (report.options.useModel) out << ",mse_result,psnr_result,fmse_result";
+    if (report.options.labBaseline) out << ",mse_lab,psnr_lab,fmse_lab";
+    out << ",fg_pixels";
+    if (report.options.useModel)
+        for (const auto& spec : filterSpecs()) out << "," << spec.key;
+    out << "\n";
+    for (const auto& row : report.rows) {
+        out << csvField(row.subset) << "," << csvField(row.composite);
+        const auto put = [&](const ImageMetrics& m) { out << "," << number(m.mse) << "," << number(m.psnr) << "," << number(m.fmse); };
+        put(row.unharmonized);
+        if (report.options.useModel) put(row.result);
+        if (report.options.labBaseline) put(row.baseline);
+        out << "," << row.unharmonized.foregroundPixels;
+        if (report.options.useModel)
+            for (const auto& spec : filterSpecs()) out << "," << number(row.predicted.*(spec.field));
+        out << "\n";
+    }
+    return out.str();
+}
+
+std::string reportText(const EvalReport& report) {
+    std::ostringstream out;
+    char line[160];
+    out << "evaluated " << report.rows.size() << " composites at "
+        << (report.options.size > 0 ? std::to_string(report.options.size) + "x" + std::to_string(report.options.size) : std::string("full resolution"))
+        << "\n";
+    std::snprintf(line, sizeof line, "%-16s %12s %10s %12s\n", "", "MSE", "PSNR", "fMSE");
+    out << line;
+    const auto put = [&](const char* name, Method method) {
+        const MeanMetrics m = meanOf(report.rows, method);
+        std::snprintf(line, sizeof line, "%-16s %12.2f %10.2f %12.2f\n", name, m.mse, m.psnr, m.fmse);
+        out << line;
+    };
+    put("composite", Method::Composite);
+    if (report.options.useModel) put("harmonizer", Method::Result);
+    if (report.options.labBaseline) put("lab baseline", Method::Baseline);
+    return out.str();
+}
+
+}  // namespace hz::training

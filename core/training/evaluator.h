@@ -1,0 +1,60 @@
+#pragma once
+// The evaluator of spec section 7 on the iHarmony4 layout: MSE, PSNR and fMSE per image
+// (0-255 scale) and averaged, for the unharmonized composite, our result and optionally
+// the Lab baseline.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+#include "core/training/metrics.h"
+
+namespace hz::training {
+
+struct EvalOptions {
+    std::string dataset;       // a subset folder or a folder of subsets
+    std::string listFile;      // optional: composites to evaluate (else <Subset>_test.txt, else all)
+    int size = 256;            // square evaluation size; 0 = full (native) resolution
+    std::string modelPath;     // empty = the installed default model
+    bool useModel = true;      // false: composite (and baseline) figures only
+    bool labBaseline = false;
+    double labStrength = 0.5;  // LabBaselineOptions::strength
+    std::string saveDir;       // harmonized images under the composite's file name (lab/ for the baseline)
+    int threads = 0;
+    int limit = 0;             // evaluate at most this many composites (0 = all)
+};
+
+struct EvalRow {
+    std::string subset, composite;    // composite path as found
+    ImageMetrics unharmonized, result, baseline;
+    FilterParams predicted;
+};
+
+struct MeanMetrics {
+    double mse = 0, psnr = 0, fmse = 0;
+};
+
+struct EvalReport {
+    EvalOptions options;
+    std::string modelPath, modelVersion;
+    std::vector<EvalRow> rows;
+    double secondsPerImage = 0;
+};
+
+// Throws hz::Error for a missing dataset, unreadable files or mismatched sizes.
+// `progress(done, total)` is called after each image when given.
+EvalReport evaluate(const EvalOptions& options, const std::function<void(int, int)>& progress = {});
+
+enum class Method { Composite, Result, Baseline };
+MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method);
+
+// One JSON object: {"dataset", "size", "count", "model", "composite": {mse, psnr, fmse},
+// "result": {...}, "baseline_lab": {...}, "subsets": {name: {"count", "composite", ...}}}.
+std::string reportJson(const EvalReport& report);
+// One row per image: subset, composite, mse/psnr/fmse per method, fg_pixels, predicted filters.
+std::string reportCsv(const EvalReport& report);
+// A readable table for the terminal.
+std::string reportText(const EvalReport& report);
+
+}  // namespace hz::training

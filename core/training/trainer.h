@@ -1,0 +1,49 @@
+#pragma once
+// The training loop of spec section 4 with resumable checkpoints (see README.md).
+//
+// RUN_DIR holds: checkpoint/ (model.hzm, optimizer.pt, torch_rng.pt, state.json; swapped
+// in atomically), last.hzm, best.hzm (lowest mean validation fMSE), log.csv (one row per
+// validation), val_items.txt (the validation split: item name, source photo id).
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace hz::training {
+
+struct TrainOptions {
+    std::vector<std::string> dataDirs;
+    std::string runDir;
+    int size = 128;
+    int batchSize = 16;
+    int steps = 20000;
+    double learningRate = 3e-4;
+    unsigned seed = 1;
+    bool resume = false;
+    int threads = 0;               // 0 = every core
+    int valEvery = 500;
+    int checkpointEvery = 500;
+    int logEvery = 20;
+    int valMax = 400;              // validation items per family (evenly spaced subset of the split)
+    std::string initModel;         // start from these weights (ignored when resuming)
+    std::string schedule = "step"; // "step" (x0.1 at 60% and 85%) or "cosine"; both after a linear warm-up
+    int warmupSteps = -1;          // -1 = min(500, steps / 20)
+    double clipNorm = 2.0;         // gradient norm clip
+    int valPercent = 10;           // share of source photos in the validation split
+    int stopAtStep = 0;            // > 0: checkpoint and return after this step (schedule still uses `steps`)
+    const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT): checkpoint and return
+};
+
+struct TrainSummary {
+    int finalStep = 0;
+    double bestValFmse = -1;      // -1 when never validated
+    bool stoppedEarly = false;
+    double msPerSample = 0;       // mean training time per sample in this process
+};
+
+// Learning rate at a (1-based) step.
+double learningRateAt(const TrainOptions& options, int step);
+
+// Throws hz::Error for bad data, an unwritable RUN_DIR, or --resume without a checkpoint.
+TrainSummary train(const TrainOptions& options);
+
+}  // namespace hz::training

@@ -1,0 +1,365 @@
+// The model-free parts of training: perturbations, losses, metrics, the Lab baseline, data
+// layouts and batches.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/filters_torch.h"
+#include "core/image_io.h"
+#include "core/training/baseline_lab.h"
+#include "core/training/batch.h"
+#include "core/training/dataset.h"
+#include "core/training/loss.h"
+#include "core/training/metrics.h"
+#include "core/training/perturb.h"
+
+namespace fs = std::filesystem;
+using namespace hz::training;
+
+namespace {
+
+torch::Tensor maskOfKind(const QString& kind, int n, int size) {
+    if (kind == "all foreground") return torch::ones({n, 1, size, size});
+    auto mask = torch::zeros({n, 1, size, size});
+    if (kind == "hard half") mask.narrow(3, 0, size / 2).fill_(1.0);
+    if (kind == "soft edge") {
+        mask.narrow(3, 0, size / 2).fill_(1.0);
+        mask.narrow(3, size / 2, 2).fill_(0.4);
+    }
+    return mask;
+}
+
+// A photo with structure (gradients and a block) so that statistics are not degenerate.
+cv::Mat syntheticPhoto(int width, int height, int seed) {
+    cv::Mat photo(height, width, CV_8UC3);
+    cv::RNG rng(std::uint64_t(seed) + 1);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            photo.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(40 + 150 * x / width + rng.uniform(-10, 10)),
+                                                  cv::saturate_cast<uchar>(60 + 120 * y / height + rng.uniform(-10, 10)),
+                                                  cv::saturate_cast<uchar>(90 + seed * 13 % 100 + rng.uniform(-10, 10)));
+    return photo;
+}
+
+cv::Mat centreMask(int width, int height) {
+    cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
+    cv::rectangle(mask, cv::Rect(width / 4, height / 4, width / 2, height / 2), cv::Scalar(255), cv::FILLED);
+    return mask;
+}
+
+void writeGenericFolder(const fs::path& dir, int count, int size) {
+    fs::create_directories(dir / "images");
+    fs::create_directories(dir / "masks");
+    for (int i = 0; i < count; ++i) {
+        const std::string stem = "photo" + std::to_string(i);
+        cv::imwrite((dir / "images" / (stem + ".png")).string(), syntheticPhoto(size, size, i));
+        cv::imwrite((dir / "masks" / (stem + ".png")).string(), centreMask(size, size));
+    }
+}
+
+}  // namespace
+
+class TestTrainingData : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(1); }
+
+    void sixFilterArgsAreReproducibleAndInRange() {
+        std::mt19937 a(42), b(42), c(43);
+        for (int round = 0; round < 50; ++round) {
+            const auto first = drawSixFilterArgs(a);
+            QVERIFY(first == drawSixFilterArgs(b));
+            for (int i = 0; i < hz::kFilterCount; ++i) QVERIFY(std::abs(first[std::size_t(i)]) <= kPerturbationRanges[std::size_t(i)]);
+        }
+        QVERIFY(drawSixFilterArgs(a) != drawSixFilterArgs(c));
+    }
+
+    void sixFilterPairBlendsOnlyForeground_data() {
+        QTest::addColumn<QString>("maskKind");
+        QTest::newRow("hard half") << "hard half";
+        QTest::newRow("soft edge") << "soft edge";
+        QTest::newRow("all foreground") << "all foreground";
+    }
+    void sixFilterPairBlendsOnlyForeground() {
+        QFETCH(QString, maskKind);
+        torch::manual_seed(3);
+        const auto real = torch::rand({3, 3, 16, 16});
+        const auto mask = maskOfKind(maskKind, 3, 16);
+        std::mt19937 rng(5);
+        std::vector<float> values;
+        for (int i = 0; i < 3; ++i) {
+            const auto r = drawSixFilterArgs(rng);
+            values.insert(values.end(), r.begin(), r.end());
+        }
+        const auto args = torch::from_blob(values.data(), {3, 6}, torch::kFloat32).clone();
+        const SixFilterPair pair = makeSixFilterPair(real, mask, args);
+        QCOMPARE(int(pair.targets.size()), 6);
+        QVERIFY(torch::equal(pair.targets[5], real));  // the last restore step's target is the real photo
+        const auto background = (mask == 0).expand_as(real);
+        for (const auto& image : pair.targets)
+            QVERIFY(torch::equal(image.masked_select(background), real.masked_select(background)));
+        QVERIFY(torch::equal(pair.composite.masked_select(background), real.masked_select(background)));
+        // And the foreground did change.
+        const auto foreground = (mask > 0.5).expand_as(real);
+        QVERIFY((pair.composite - real).abs().masked_select(foreground).max().item<double>() > 1e-3);
+    }
+
+    void sixFilterPairIsReproducible() {
+        const auto real = torch::rand({2, 3, 8, 8});
+        const auto mask = maskOfKind("hard half", 2, 8);
+        const auto args = torch::tensor({0.1f, -0.2f, 0.3f, -0.4f, 0.2f, -0.1f, -0.3f, 0.5f, -0.5f, 0.6f, -0.4f, 0.4f}).reshape({2, 6});
+        QVERIFY(torch::equal(makeSixFilterPair(real, mask, args).composite, makeSixFilterPair(real, mask, args).composite));
+    }
+
+    void transferKeepsBackgroundAndIsReproducible() {
+        cv::Mat rgb, reference;
+        syntheticPhoto(24, 24, 1).convertTo(rgb, CV_32F, 1.0 / 255);
+        syntheticPhoto(24, 24, 7).convertTo(reference, CV_32F, 1.0 / 255);
+        cv::Mat mask;
+        centreMask(24, 24).convertTo(mask, CV_32F, 1.0 / 255);
+        const cv::Mat referenceMask = cv::Mat::ones(24, 24, CV_32F);
+        for (std::uint32_t seed = 0; seed < 20; ++seed) {
+            std::mt19937 a(seed), b(seed);
+            const TransferRecipe recipe = drawTransferRecipe(a);
+            QVERIFY(recipe.labTransfer || recipe.whiteBalance || recipe.toneCurve);
+            const cv::Mat first = applyTransfer(rgb, mask, reference, referenceMask, recipe);
+            const cv::Mat second = applyTransfer(rgb, mask, reference, referenceMask, drawTransferRecipe(b));
+            QCOMPARE(cv::norm(first, second, cv::NORM_INF), 0.0);
+            cv::Mat difference;
+            cv::absdiff(first, rgb, difference);
+            QCOMPARE(cv::norm(difference, cv::NORM_INF, mask == 0), 0.0);
+        }
+    }
+
+    void stepLossIsZeroOnlyForEqualForeground_data() {
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<bool>("expectZero");
+        QTest::newRow("identical") << "none" << true;
+        QTest::newRow("background differs") << "background" << true;
+        QTest::newRow("foreground differs") << "foreground" << false;
+    }
+    void stepLossIsZeroOnlyForEqualForeground() {
+        QFETCH(QString, change);
+        QFETCH(bool, expectZero);
+        const auto target = torch::rand({2, 3, 8, 8});
+        const auto mask = maskOfKind("hard half", 2, 8);
+        auto prediction = target.clone();
+        if (change == "background") prediction.narrow(3, 4, 4).add_(0.3);
+        if (change == "foreground") prediction.narrow(3, 0, 4).add_(0.3);
+        const auto loss = maskedStepLoss(prediction, target, mask);
+        QCOMPARE(loss.size(0), 2);
+        if (expectZero) {
+            QVERIFY(loss.abs().max().item<double>() < 1e-6);
+        } else {
+            // 3 channels x (sqrt(0.09 + 1e-6) - 1e-3 + 10 * 0.09) per foreground pixel.
+            const double expected = 3.0 * (std::sqrt(0.09 + 1e-6) - 1e-3 + 0.9);
+            QVERIFY(std::abs(loss[0].item<double>() - expected) < 1e-3);
+        }
+    }
+
+    void dynamicLossGradientReachesTheArguments() {
+        torch::manual_seed(11);
+        const auto real = torch::rand({2, 3, 12, 12});
+        const auto mask = maskOfKind("hard half", 2, 12);
+        const auto perturbation = torch::tensor({0.2f, -0.3f, 0.3f, 0.4f, -0.2f, 0.3f, -0.1f, 0.2f, -0.3f, -0.5f, 0.3f, -0.2f}).reshape({2, 6});
+        const SixFilterPair pair = makeSixFilterPair(real, mask, perturbation);
+        auto args = torch::zeros({2, 6}, torch::requires_grad());
+        const auto steps = hz::torchfilters::restoreSteps(pair.composite, args);
+        const DynamicLoss loss = dynamicLoss(steps, pair.targets, mask);
+        QVERIFY(loss.total.dim() == 0);
+        QVERIFY(std::isfinite(loss.total.item<double>()) && loss.total.item<double>() > 0);
+        QCOMPARE(int(loss.perStep.size()), 6);
+        loss.total.backward();
+        QVERIFY(args.grad().defined());
+        QVERIFY(torch::isfinite(args.grad()).all().item<bool>());
+        QVERIFY(args.grad().abs().sum().item<double>() > 0);
+    }
+
+    void metricsMatchHandComputedValues_data() {
+        QTest::addColumn<int>("foregroundDelta");
+        QTest::addColumn<int>("backgroundDelta");
+        QTest::addColumn<double>("mse");
+        QTest::addColumn<double>("fmse");
+        QTest::addColumn<double>("psnr");
+        // 2x2 image, left column foreground: 2 fg pixels, 2 bg pixels, 3 channels.
+        QTest::newRow("identical") << 0 << 0 << 0.0 << 0.0 << kPsnrCap;
+        QTest::newRow("foreground off by 20") << 20 << 0 << 200.0 << 400.0 << 10 * std::log10(65025.0 / 200.0);
+        QTest::newRow("background off by 10") << 0 << 10 << 50.0 << 0.0 << 10 * std::log10(65025.0 / 50.0);
+        QTest::newRow("both") << 20 << 10 << 250.0 << 400.0 << 10 * std::log10(65025.0 / 250.0);
+    }
+    void metricsMatchHandComputedValues() {
+        QFETCH(int, foregroundDelta);
+        QFETCH(int, backgroundDelta);
+        QFETCH(double, mse);
+        QFETCH(double, fmse);
+        QFETCH(double, psnr);
+        const cv::Mat reference(2, 2, CV_8UC3, cv::Scalar(100, 120, 140));
+        cv::Mat result = reference.clone();
+        result.col(0) += cv::Scalar::all(foregroundDelta);
+        result.col(1) -= cv::Scalar::all(backgroundDelta);
+        cv::Mat mask16(2, 2, CV_16UC1, cv::Scalar(0));
+        mask16.col(0).setTo(40000);  // above half scale: foreground
+        const ImageMetrics m = computeMetrics(result, reference, mask16);
+        QCOMPARE(m.foregroundPixels, 2L);
+        QVERIFY(std::abs(m.mse - mse) < 1e-9);
+        QVERIFY(std::abs(m.fmse - fmse) < 1e-9);
+        QVERIFY(std::abs(m.psnr - psnr) < 1e-9);
+    }
+
+    void metricsBinariseTheMaskAtHalf() {
+        const cv::Mat reference(1, 2, CV_8UC3, cv::Scalar::all(0));
+        const cv::Mat result(1, 2, CV_8UC3, cv::Scalar::all(6));
+        cv::Mat mask(1, 2, CV_32FC1);
+        mask.at<float>(0, 0) = 0.5f;   // counts
+        mask.at<float>(0, 1) = 0.49f;  // does not
+        const ImageMetrics m = computeMetrics(result, reference, mask);
+        QCOMPARE(m.foregroundPixels, 1L);
+        QCOMPARE(m.fmse, 36.0);
+        QVERIFY_THROWS_EXCEPTION(hz::Error, computeMetrics(result, cv::Mat(2, 2, CV_8UC3), mask));
+    }
+
+    void labBaselineKeepsBackgroundAndMovesForeground() {
+        cv::Mat image(32, 32, CV_8UC3, cv::Scalar(60, 140, 90));
+        cv::Mat mask16(32, 32, CV_16UC1, cv::Scalar(0));
+        cv::rectangle(image, cv::Rect(8, 8, 16, 16), cv::Scalar(200, 80, 220), cv::FILLED);
+        cv::rectangle(mask16, cv::Rect(8, 8, 16, 16), cv::Scalar(65535), cv::FILLED);
+        // Soft rim: partially blended, still not background.
+        cv::rectangle(mask16, cv::Rect(7, 7, 18, 18), cv::Scalar(30000), 1);
+        LabBaselineOptions full;
+        full.strength = 1.0;
+        const cv::Mat out = labBaseline(image, mask16, full);
+        QCOMPARE(out.type(), image.type());
+        cv::Mat difference;
+        cv::absdiff(out, image, difference);
+        QCOMPARE(cv::norm(difference, cv::NORM_INF, mask16 == 0), 0.0);
+        const cv::Mat fg = mask16 == 65535;
+        const cv::Scalar before = cv::mean(image, fg), after = cv::mean(out, fg), background = cv::mean(image, mask16 == 0);
+        QVERIFY(cv::norm(after - background) < 0.5 * cv::norm(before - background));
+
+        // The default half strength lands between the input and the full transfer.
+        const cv::Scalar middle = cv::mean(labBaseline(image, mask16), fg);
+        QVERIFY(cv::norm(middle - background) < cv::norm(before - background));
+        QVERIFY(cv::norm(middle - background) > cv::norm(after - background));
+
+        QVERIFY_THROWS_EXCEPTION(hz::Error, labBaseline(image, cv::Mat(32, 32, CV_8UC1)));
+    }
+
+    void stableHashAndSplitAreFixed() {
+        // FNV-1a 64 of "a": a published test vector; the split must not change between builds.
+        QCOMPARE(stableHash("a"), std::uint64_t(0xaf63dc4c8601ec8cull));
+        int val = 0;
+        for (int i = 0; i < 2000; ++i) val += isValidationSource("photo" + std::to_string(i)) ? 1 : 0;
+        QVERIFY(val > 140 && val < 260);  // about 10%
+        QCOMPARE(isValidationSource("x", 0), false);
+        QCOMPARE(isValidationSource("x", 100), true);
+    }
+
+    void maskFromSegmentationCoversFiveToFiftyPercent() {
+        cv::Mat labels(40, 40, CV_16UC1);
+        for (int y = 0; y < 40; ++y)
+            for (int x = 0; x < 40; ++x) labels.at<std::uint16_t>(y, x) = std::uint16_t(1 + (y / 10) * 4 + x / 10);  // 16 segments
+        for (std::uint32_t seed = 0; seed < 20; ++seed) {
+            std::mt19937 rng(seed);
+            const cv::Mat mask = maskFromSegmentation(labels, rng);
+            QVERIFY(!mask.empty());
+            const double fraction = cv::countNonZero(mask) / 1600.0;
+            QVERIFY2(fraction >= 0.05 && fraction <= 0.5, qPrintable(QString::number(fraction)));
+        }
+        std::mt19937 rng(1);
+        QVERIFY(maskFromSegmentation(cv::Mat(10, 10, CV_16UC1, cv::Scalar(3)), rng).empty());
+    }
+
+    void genericLayoutLoadsAndSplitsBySource() {
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "mini";
+        writeGenericFolder(dir, 6, 40);
+        LoadOptions options;
+        options.maxShortSide = 20;
+        TrainingData data;
+        loadFolder(dir.string(), options, data);
+        QCOMPARE(int(data.items.size()), 6);
+        QCOMPARE(data.photos[0].bgr.size(), cv::Size(20, 20));  // downscaled
+        QCOMPARE(data.items[0].mask.size(), cv::Size(20, 20));
+        QCOMPARE(data.items[0].mask.type(), CV_8UC1);
+        const auto train = splitItems(data, Split::Train), val = splitItems(data, Split::Val);
+        QCOMPARE(int(train.size() + val.size()), 6);
+        for (int index : val) QVERIFY(isValidationSource(data.photoOf(data.items[std::size_t(index)]).sourceId));
+
+        QVERIFY_THROWS_EXCEPTION(hz::Error, loadFolder((dir / "nothing").string(), options, data));
+        fs::create_directories(dir / "empty");
+        QVERIFY_THROWS_EXCEPTION(hz::Error, loadFolder((dir / "empty").string(), options, data));
+    }
+
+    void iHarmony4ListingResolvesNamesWithUnderscores() {
+        QTemporaryDir tmp;
+        const fs::path subset = fs::path(tmp.path().toStdString()) / "HTest";
+        for (const char* sub : {"composite_images", "masks", "real_images"}) fs::create_directories(subset / sub);
+        const cv::Mat photo = syntheticPhoto(16, 16, 2);
+        cv::imwrite((subset / "real_images" / "a_b_7.jpg").string(), photo);
+        cv::imwrite((subset / "masks" / "a_b_7_1.png").string(), centreMask(16, 16));
+        cv::imwrite((subset / "composite_images" / "a_b_7_1_2.jpg").string(), photo);
+        cv::imwrite((subset / "composite_images" / "a_b_7_1_3.jpg").string(), photo);
+        std::ofstream(subset / "HTest_test.txt") << "composite_images/a_b_7_1_3.jpg\n";
+
+        auto triples = listIHarmony4(subset.string(), "", "test");
+        QCOMPARE(int(triples.size()), 1);
+        QCOMPARE(QString::fromStdString(triples[0].name), QString("a_b_7"));
+        QCOMPARE(QString::fromStdString(fs::path(triples[0].mask).filename().string()), QString("a_b_7_1.png"));
+        // From the parent folder, and without a list for "train": every composite.
+        QCOMPARE(int(listIHarmony4(subset.parent_path().string(), "", "train").size()), 2);
+        QVERIFY(looksLikeIHarmony4(subset.parent_path().string()));
+
+        // A second subset reusing the same file names: each list resolves inside its own subset.
+        const fs::path twin = subset.parent_path() / "HTwin";
+        fs::copy(subset, twin, fs::copy_options::recursive);
+        fs::remove(twin / "HTest_test.txt");
+        std::ofstream(twin / "HTwin_test.txt") << "composite_images/a_b_7_1_3.jpg\n";
+        const auto both = listIHarmony4(subset.parent_path().string(), "", "test");
+        QCOMPARE(int(both.size()), 2);
+        QCOMPARE(QString::fromStdString(both[0].subset), QString("HTest"));
+        QCOMPARE(QString::fromStdString(both[1].subset), QString("HTwin"));
+        QVERIFY(both[1].composite.find("HTwin") != std::string::npos);
+
+        std::ofstream(subset / "bad.txt") << "composite_images/missing_1_1.jpg\n";
+        QVERIFY_THROWS_EXCEPTION(hz::Error, listIHarmony4(subset.string(), (subset / "bad.txt").string(), "test"));
+    }
+
+    void trainingBatchHasTheDocumentedShape() {
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "mini";
+        writeGenericFolder(dir, 5, 48);
+        TrainingData data;
+        loadFolder(dir.string(), LoadOptions{}, data);
+        const auto pool = splitItems(data, Split::All);
+        BatchConfig config;
+        config.size = 32;
+        std::mt19937 a(9), b(9);
+        const Batch batch = makeTrainingBatch(data, pool, 6, config, a);
+        QCOMPARE(batch.sixFilterCount, 3);
+        QCOMPARE(batch.composite.sizes().vec(), (std::vector<std::int64_t>{6, 3, 32, 32}));
+        QCOMPARE(batch.real.sizes().vec(), (std::vector<std::int64_t>{6, 3, 32, 32}));
+        QCOMPARE(batch.mask.sizes().vec(), (std::vector<std::int64_t>{6, 1, 32, 32}));
+        QCOMPARE(int(batch.targets.size()), 6);
+        QCOMPARE(batch.targets[0].size(0), 3);
+        QVERIFY(batch.composite.min().item<double>() >= 0 && batch.composite.max().item<double>() <= 1);
+        // Same seed, same batch.
+        const Batch again = makeTrainingBatch(data, pool, 6, config, b);
+        QVERIFY(torch::equal(batch.composite, again.composite));
+        QVERIFY(torch::equal(batch.mask, again.mask));
+
+        const ValidationSet first = makeValidationSet(data, pool, Family::Transfer, 24);
+        const ValidationSet second = makeValidationSet(data, pool, Family::Transfer, 24);
+        QCOMPARE(first.size(), std::int64_t(pool.size()));
+        QVERIFY(torch::equal(first.composite, second.composite));
+        QVERIFY(!torch::equal(first.composite, first.real));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrainingData)
+#include "test_training_data.moc"

@@ -1,0 +1,270 @@
+// The trainer (tiny runs on a synthetic data folder, checkpoints, exact resume), the
+// evaluation-set writer and the evaluator (on a synthetic iHarmony4-layout folder).
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/image_io.h"
+#include "core/model/model_file.h"
+#include "core/model/network.h"
+#include "core/training/dataset.h"
+#include "core/training/evalset.h"
+#include "core/training/evaluator.h"
+#include "core/training/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace hz::training;
+
+namespace {
+
+cv::Mat syntheticPhoto(int width, int height, int seed) {
+    cv::Mat photo(height, width, CV_8UC3);
+    cv::RNG rng(std::uint64_t(seed) + 1);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            photo.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(40 + 150 * x / width + rng.uniform(-10, 10)),
+                                                  cv::saturate_cast<uchar>(60 + 120 * y / height + rng.uniform(-10, 10)),
+                                                  cv::saturate_cast<uchar>(90 + seed * 13 % 100 + rng.uniform(-10, 10)));
+    return photo;
+}
+
+cv::Mat centreMask(int width, int height) {
+    cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
+    cv::rectangle(mask, cv::Rect(width / 4, height / 4, width / 2, height / 2), cv::Scalar(255), cv::FILLED);
+    return mask;
+}
+
+fs::path writeGenericFolder(const fs::path& dir, int count, int size) {
+    fs::create_directories(dir / "images");
+    fs::create_directories(dir / "masks");
+    for (int i = 0; i < count; ++i) {
+        const std::string stem = "photo" + std::to_string(i);
+        cv::imwrite((dir / "images" / (stem + ".png")).string(), syntheticPhoto(size, size, i));
+        cv::imwrite((dir / "masks" / (stem + ".png")).string(), centreMask(size, size));
+    }
+    return dir;
+}
+
+TrainOptions tinyOptions(const fs::path& data, const fs::path& run) {
+    TrainOptions options;
+    options.dataDirs = {data.string()};
+    options.runDir = run.string();
+    options.size = 32;
+    options.batchSize = 4;
+    options.steps = 4;
+    options.threads = 1;
+    options.valEvery = 2;
+    options.checkpointEvery = 2;
+    options.logEvery = 2;
+    options.valPercent = 40;  // a few of the eight photos must land in validation
+    options.warmupSteps = 1;
+    return options;
+}
+
+std::string readAll(const fs::path& path) {
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// Parameters and buffers of two model files, compared exactly.
+bool sameWeights(const fs::path& a, const fs::path& b) {
+    hz::HarmonizerNet first, second;
+    hz::loadModel(a.string(), first);
+    hz::loadModel(b.string(), second);
+    const auto p = first->named_parameters(), q = second->named_parameters();
+    for (const auto& item : p)
+        if (!torch::equal(item.value(), q[item.key()])) return false;
+    const auto bp = first->named_buffers(), bq = second->named_buffers();
+    for (const auto& item : bp)
+        if (!torch::equal(item.value(), bq[item.key()])) return false;
+    return true;
+}
+
+int countLines(const std::string& text) { return int(std::count(text.begin(), text.end(), '\n')); }
+
+}  // namespace
+
+class TestTrainingRun : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(tmp_.isValid());
+        data_ = writeGenericFolder(fs::path(tmp_.path().toStdString()) / "photos", 8, 40);
+    }
+
+    void learningRateScheduleSteps() {
+        TrainOptions options;
+        options.steps = 100;
+        options.warmupSteps = 10;
+        QCOMPARE(learningRateAt(options, 5), 0.5 * options.learningRate);
+        QCOMPARE(learningRateAt(options, 50), options.learningRate);
+        QVERIFY(std::abs(learningRateAt(options, 70) - 0.1 * options.learningRate) < 1e-12);
+        QVERIFY(std::abs(learningRateAt(options, 90) - 0.01 * options.learningRate) < 1e-12);
+        options.schedule = "cosine";
+        QVERIFY(learningRateAt(options, 100) < 0.02 * options.learningRate);
+    }
+
+    void tinyRunWritesCheckpointsAndResumesExactly() {
+        const fs::path straight = fs::path(tmp_.path().toStdString()) / "straight";
+        const fs::path resumed = fs::path(tmp_.path().toStdString()) / "resumed";
+
+        const TrainSummary whole = train(tinyOptions(data_, straight));
+        QCOMPARE(whole.finalStep, 4);
+        for (const char* file : {"checkpoint/state.json", "checkpoint/model.hzm", "checkpoint/optimizer.pt", "last.hzm",
+                                 "best.hzm", "log.csv", "val_items.txt"})
+            QVERIFY2(fs::exists(straight / file), file);
+        const std::string log = readAll(straight / "log.csv");
+        QVERIFY(log.rfind("step,lr,train_loss", 0) == 0);
+        QCOMPARE(countLines(log), 3);  // header + validations at steps 2 and 4
+        QVERIFY(readAll(straight / "checkpoint" / "state.json").find("\"step\": 4") != std::string::npos);
+
+        // Same run in two parts: stop after step 2, then --resume to the end.
+        TrainOptions first = tinyOptions(data_, resumed);
+        first.stopAtStep = 2;
+        const TrainSummary part = train(first);
+        QVERIFY(part.stoppedEarly);
+        QCOMPARE(part.finalStep, 2);
+        TrainOptions second = tinyOptions(data_, resumed);
+        second.resume = true;
+        QCOMPARE(train(second).finalStep, 4);
+        QCOMPARE(countLines(readAll(resumed / "log.csv")), 3);
+        QVERIFY2(sameWeights(straight / "last.hzm", resumed / "last.hzm"), "a resumed run must equal an uninterrupted one");
+    }
+
+    void resumeWithoutCheckpointIsAnError() {
+        TrainOptions options = tinyOptions(data_, fs::path(tmp_.path().toStdString()) / "fresh");
+        options.resume = true;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, train(options));
+        options.resume = false;
+        options.dataDirs = {(fs::path(tmp_.path().toStdString()) / "missing").string()};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, train(options));
+    }
+
+    void evalSetRoundTripsThroughTheEvaluator() {
+        TrainingData data;
+        loadFolder(data_.string(), LoadOptions{}, data);
+        const auto items = splitItems(data, Split::All);
+        const fs::path out = fs::path(tmp_.path().toStdString()) / "evalset" / "OurVal";
+        QCOMPARE(writeEvalSet(data, items, items, Family::SixFilter, 7, out.string()), int(items.size()));
+        QVERIFY(fs::exists(out / "OurVal_test.txt"));
+        QCOMPARE(int(listIHarmony4(out.string(), "", "test").size()), int(items.size()));
+
+        EvalOptions options;
+        options.dataset = out.parent_path().string();
+        options.size = 0;
+        options.useModel = false;
+        const EvalReport report = evaluate(options);
+        QCOMPARE(int(report.rows.size()), int(items.size()));
+        for (const auto& row : report.rows) {
+            QVERIFY(row.unharmonized.fmse > 0);  // perturbed foreground
+            // Only the foreground (a quarter of the photo) differs: MSE = fMSE / 4 up to the soft edge.
+            QVERIFY(row.unharmonized.mse <= row.unharmonized.fmse * 0.3);
+        }
+        // Rewriting with the same seed gives identical composites.
+        const fs::path again = fs::path(tmp_.path().toStdString()) / "evalset2" / "OurVal";
+        writeEvalSet(data, items, items, Family::SixFilter, 7, again.string());
+        const std::string name = fs::path(report.rows[0].composite).filename().string();
+        QCOMPARE(cv::norm(cv::imread((out / "composite_images" / name).string()),
+                          cv::imread((again / "composite_images" / name).string()), cv::NORM_INF),
+                 0.0);
+    }
+
+    void evaluatorReportsHandComputedCompositeFigures() {
+        const fs::path subset = fs::path(tmp_.path().toStdString()) / "iharmony" / "HSynth";
+        for (const char* sub : {"composite_images", "masks", "real_images"}) fs::create_directories(subset / sub);
+        // Real photo: constant; mask: a 10x10 square in a 20x20 image (a quarter);
+        // composite: real + delta inside the square.
+        const int deltas[] = {10, 20};
+        std::string list;
+        for (int i = 0; i < 2; ++i) {
+            const std::string name = "img_" + std::to_string(i);
+            const cv::Mat real(20, 20, CV_8UC3, cv::Scalar(100, 110, 120));
+            cv::Mat mask(20, 20, CV_8UC1, cv::Scalar(0));
+            mask(cv::Rect(5, 5, 10, 10)).setTo(255);
+            cv::Mat composite = real.clone();
+            composite(cv::Rect(5, 5, 10, 10)) += cv::Scalar::all(deltas[i]);
+            cv::imwrite((subset / "real_images" / (name + ".png")).string(), real);
+            cv::imwrite((subset / "masks" / (name + "_1.png")).string(), mask);
+            cv::imwrite((subset / "composite_images" / (name + "_1_1.png")).string(), composite);
+            list += "HSynth/composite_images/" + name + "_1_1.png\n";  // relative to the dataset folder
+        }
+        std::ofstream(subset.parent_path() / "HSynth_test.txt") << list;
+
+        // A model with random weights: the figures for "result" must exist and the background stay exact.
+        const fs::path model = fs::path(tmp_.path().toStdString()) / "random.hzm";
+        hz::HarmonizerNet net;
+        hz::ModelMetadata metadata;
+        metadata.inputSize = 32;
+        for (const auto& spec : hz::filterSpecs()) metadata.filterOrder.push_back(spec.key);
+        metadata.modelVersion = "test-random";
+        hz::saveModel(model.string(), net, metadata);
+
+        EvalOptions options;
+        options.dataset = subset.parent_path().string();
+        options.size = 0;
+        options.modelPath = model.string();
+        options.labBaseline = true;
+        options.threads = 1;
+        options.saveDir = (fs::path(tmp_.path().toStdString()) / "saved").string();
+        const EvalReport report = evaluate(options);
+        QCOMPARE(int(report.rows.size()), 2);
+        for (int i = 0; i < 2; ++i) {
+            const double d2 = double(deltas[i]) * deltas[i];
+            QCOMPARE(report.rows[std::size_t(i)].unharmonized.fmse, d2);
+            QCOMPARE(report.rows[std::size_t(i)].unharmonized.mse, d2 / 4);
+            QVERIFY(std::abs(report.rows[std::size_t(i)].unharmonized.psnr - 10 * std::log10(65025.0 / (d2 / 4))) < 1e-9);
+            // Background untouched: every error of the result lies in the foreground.
+            const auto& result = report.rows[std::size_t(i)].result;
+            QVERIFY(std::abs(result.mse - result.fmse / 4) < 1e-9);
+        }
+        QCOMPARE(meanOf(report.rows, Method::Composite).fmse, (100.0 + 400.0) / 2);
+        QVERIFY(fs::exists(fs::path(options.saveDir) / "img_0_1_1.png"));
+        QVERIFY(fs::exists(fs::path(options.saveDir) / "lab" / "img_1_1_1.png"));
+
+        const std::string json = reportJson(report);
+        for (const char* key : {"\"dataset\"", "\"size\": \"full\"", "\"count\": 2", "\"composite\"", "\"result\"",
+                                "\"baseline_lab\"", "\"mse\"", "\"psnr\"", "\"fmse\": 250", "\"subsets\"", "\"HSynth\"",
+                                "\"model_version\": \"test-random\""})
+            QVERIFY2(json.find(key) != std::string::npos, key);
+        const std::string csv = reportCsv(report);
+        QVERIFY(csv.rfind("subset,composite,mse_composite,psnr_composite,fmse_composite,mse_result,psnr_result,fmse_result,"
+                          "mse_lab,psnr_lab,fmse_lab,fg_pixels,temperature",
+                          0) == 0);
+        QCOMPARE(countLines(csv), 3);
+        QVERIFY(csv.find(",100,") != std::string::npos);  // fMSE of the first composite
+
+        // At 256x256 the composite figures are those of the resized images (bilinear).
+        options.size = 256;
+        options.saveDir.clear();
+        const EvalReport resized = evaluate(options);
+        QVERIFY(std::abs(resized.rows[0].unharmonized.fmse - 100.0) < 15.0);
+    }
+
+    void evaluatorRejectsMissingFiles() {
+        EvalOptions options;
+        options.dataset = (fs::path(tmp_.path().toStdString()) / "nowhere").string();
+        options.useModel = false;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, evaluate(options));
+        const fs::path subset = fs::path(tmp_.path().toStdString()) / "broken" / "HBroken";
+        fs::create_directories(subset / "composite_images");
+        cv::imwrite((subset / "composite_images" / "x_1_1.png").string(), cv::Mat(4, 4, CV_8UC3, cv::Scalar::all(1)));
+        options.dataset = subset.string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, evaluate(options));  // no mask, no real image
+    }
+
+private:
+    QTemporaryDir tmp_;
+    fs::path data_;
+};
+
+QTEST_GUILESS_MAIN(TestTrainingRun)
+#include "test_training_run.moc"

@@ -1,0 +1,187 @@
+#pragma once
+// The Harmonizer Studio window: menus, tool bar, the canvas, the side panel and the status
+// bar; file handling, the Harmonize and export workers, and the session sidecar. The public
+// methods are what the menu actions call, so tests and the benchmark drive exactly the code
+// a user does.
+#include <QFutureWatcher>
+#include <QMainWindow>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/params.h"
+#include "core/session/mask_ops.h"
+#include "ui/image_canvas.h"
+
+class QAction;
+class QLabel;
+class QProgressBar;
+class QSpinBox;
+class QToolButton;
+class QUndoView;
+
+namespace hz::ui {
+
+class EditorDocument;
+class ImageCanvas;
+class ParamsPanel;
+class PreviewController;
+
+struct StudioOptions {
+    std::string modelPath;  // empty = defaultModelPath()
+    std::string device = "auto";  // auto | cpu | cuda (see hz::parseDeviceChoice)
+    int threads = 0;        // inference and export threads; 0 = all cores but one (kept for the GUI)
+    bool confirmClose = true;  // ask about unsaved changes (tests turn it off)
+};
+
+struct HarmonizeOutcome {
+    bool ok = false;
+    FilterParams params;
+    std::string error, device, modelVersion;
+    double totalMs = 0.0;
+    double preprocessMs = 0.0, forwardMs = 0.0, postprocessMs = 0.0;
+    quint64 imageRevision = 0;
+};
+
+struct ExportOutcome {
+    bool ok = false, cancelled = false;
+    std::string error, path;
+    double totalMs = 0.0;
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const StudioOptions& options = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    EditorDocument* document() const { return document_; }
+    ImageCanvas* canvas() const { return canvas_; }
+    ParamsPanel* paramsPanel() const { return panel_; }
+    PreviewController* preview() const { return preview_; }
+    QString lastError() const { return lastError_; }
+    QString sessionPath() const { return sessionPath_; }
+
+    // Each returns false after showing the problem in the window; the current work is kept.
+    bool openImage(const QString& imagePath, const QString& maskPath = {});
+    bool openSample();
+    bool openSession(const QString& path);
+    bool saveSession(const QString& path);
+    bool loadMask(const QString& path);
+    bool saveMask(const QString& path);
+    bool newComposition(const QString& backgroundPath);
+    bool addForeground(const QString& path, const QString& maskPath = {});
+    void flatten();
+    void invertMask();
+    void clearMask();
+    void featherMask(double radius);
+    void resetToPredicted();
+    void resetToZero();
+
+    void harmonize();
+    bool isHarmonizing() const;
+    int workerThreads() const;
+    double lastInferenceMs() const { return lastInferenceMs_; }
+    // Renders the full-resolution result and writes it (PNG, JPEG with `jpegQuality`, TIFF)
+    // on a worker; exportFinished() reports. False if it could not start.
+    bool startExport(const QString& path, int jpegQuality = 95);
+    bool isExporting() const;
+    void cancelExport();
+
+    BrushSettings brushSettings() const;
+    void setBrushSize(double diameter);
+    void setBrushHardness(double hardness);
+    void setBrushOpacity(double opacity);
+
+    void setOverlayVisible(bool visible);
+    void setSplitView(bool split);
+    void selectTool(Tool tool);
+
+    void showError(const QString& message);
+    void clearError();
+
+Q_SIGNALS:
+    void harmonizeFinished(bool ok);
+    void exportFinished(bool ok, const QString& message);
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    void buildActions();
+    void buildMenus();
+    void buildToolBars();
+    void buildStatusBar();
+    void connectDocument();
+    void refreshTitle();
+    void refreshActions();
+    void refreshImageInfo();
+    void refreshLayer();
+    void setTool(int tool);
+    bool maybeSave();
+    bool saveSessionInteractive(bool askForPath);
+
+    void onHarmonizeDone();
+    void onExportDone();
+    void onStrokeStarted(QPointF imagePoint);
+    void onStrokeMoved(QPointF imagePoint);
+    void onStrokeFinished();
+    void onValueEdited(Filter filter, double value, int interaction);
+    void onAmountEdited(double amount, int interaction);
+
+    // Menu handlers that ask for files, then call the methods above.
+    void chooseAndOpenImage();
+    void chooseAndLoadMask();
+    void chooseAndSaveMask();
+    void chooseAndOpenSession();
+    void chooseAndExport();
+    void chooseAndStartComposition();
+    void chooseAndAddForeground();
+    void askAndFeather();
+
+    StudioOptions options_;
+    EditorDocument* document_ = nullptr;
+    ImageCanvas* canvas_ = nullptr;
+    ParamsPanel* panel_ = nullptr;
+    PreviewController* preview_ = nullptr;
+    QWidget* banner_ = nullptr;
+    QLabel* bannerText_ = nullptr;
+    QUndoView* historyView_ = nullptr;
+
+    QLabel* sizeLabel_ = nullptr;
+    QLabel* inferenceLabel_ = nullptr;
+    QLabel* renderLabel_ = nullptr;
+    QLabel* deviceLabel_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QToolButton* cancelButton_ = nullptr;
+
+    QSpinBox* brushSize_ = nullptr;
+    QSpinBox* brushHardness_ = nullptr;
+    QSpinBox* brushOpacity_ = nullptr;
+
+    struct Actions;
+    std::unique_ptr<Actions> actions_;
+
+    struct PredictorSlot;
+    std::shared_ptr<PredictorSlot> predictor_;
+    QFutureWatcher<HarmonizeOutcome> harmonizeWatcher_;
+    QFutureWatcher<ExportOutcome> exportWatcher_;
+    std::shared_ptr<std::atomic<bool>> exportCancel_;
+    double lastInferenceMs_ = 0.0;
+
+    std::optional<BrushStroke> stroke_;
+    bool strokeErases_ = false;
+    QString sessionPath_;
+    QString lastError_;
+    QString lastDirectory_;
+    int jpegQuality_ = 95;
+};
+
+}  // namespace hz::ui

@@ -18,21 +18,6 @@ namespace fs = std::filesystem;
 namespace hz {
 namespace {
 
-std::string lowerExtension(const std::string& path) {
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
-}
-
-void requireReadableFile(const std::string& path) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw Error(path + ": no such file");
-    if (fs::is_directory(path, ec)) throw Error(path + ": is a directory, not an image");
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw Error(path + ": cannot be opened for reading");
-    if (fs::file_size(path, ec) == 0) throw Error(path + ": file is empty");
-}
-
 std::string temporarySibling(const fs::path& target) {
     static std::atomic<unsigned> counter{0};
     std::random_device rd;
@@ -62,6 +47,21 @@ void renameIntoPlace(const std::string& temporary, const std::string& path) {
 }
 
 }  // namespace
+
+std::string lowerExtension(const std::string& path) {
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
+}
+
+void requireReadableFile(const std::string& path, const std::string& kind) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw Error(path + ": no such file");
+    if (fs::is_directory(path, ec)) throw Error(path + ": is a directory, not " + kind);
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) throw Error(path + ": cannot be opened for reading");
+    if (fs::file_size(path, ec) == 0) throw Error(path + ": file is empty");
+}
 
 static bool isJpeg(const std::string& path) {
     const std::string ext = lowerExtension(path);

@@ -55,6 +55,13 @@ void writeImageAtomic(const std::string& path, const cv::Mat& image,
 void writeFileAtomic(const std::string& path, const std::string& bytes,
                      const std::vector<std::string>& inputs = {});
 
+// Lower-case extension with its dot (".png"), empty when there is none.
+std::string lowerExtension(const std::string& path);
+
+// Throws hz::Error naming `path` when it is missing, a directory, unreadable or empty.
+// `kind` completes "is a directory, not <kind>".
+void requireReadableFile(const std::string& path, const std::string& kind = "an image");
+
 // Throws hz::Error if `output` names the same file as one of `inputs`.
 void refuseToOverwriteInputs(const std::string& output, const std::vector<std::string>& inputs);
 

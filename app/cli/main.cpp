@@ -9,6 +9,7 @@
 #include "app/cli/cli_common.h"
 #include "core/image_io.h"
 #include "core/paths.h"
+#include "core/runtime.h"
 
 namespace {
 
@@ -17,13 +18,14 @@ void printOverview() {
                 hz::versionString().c_str());
     std::printf("Usage: harmonizer-cli COMMAND [OPTIONS]\n       harmonizer-cli COMMAND --help\n\nCommands:\n");
     for (const auto& command : hz::cli::registry())
-        std::printf("  %-12s %s\n", command.name.c_str(), command.summary.c_str());
+        std::printf("  %-14s %s\n", command.name.c_str(), command.summary.c_str());
     std::printf("\n  --version    print the version\n  --help       print this help\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    hz::relaunchWithPassiveOpenMpWait(argc, argv);
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {

@@ -20,6 +20,7 @@
 #include "core/image_io.h"
 #include "core/model/predictor.h"
 #include "core/paths.h"
+#include "core/runtime.h"
 #include "ui/editor_document.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
@@ -114,6 +115,7 @@ bool hasArgument(int argc, char** argv, std::initializer_list<const char*> names
 }  // namespace
 
 int main(int argc, char** argv) {
+    hz::relaunchWithPassiveOpenMpWait(argc, argv);
     if (hasArgument(argc, argv, {"-h", "--help", "--help-all", "-v", "--version"})) {
         QCoreApplication core(argc, argv);  // no display needed to print help
         nameApplication();

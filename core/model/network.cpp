@@ -185,11 +185,19 @@ void recalibrateBatchNorm(HarmonizerNet& net, const torch::Tensor& image, const 
             bn->options.momentum(1.0);  // running statistics := this batch's statistics
         }
     }
+    const auto restore = [&] {
+        for (auto& [bn, momentum] : momenta) bn->options.momentum(momentum);
+        for (std::size_t i = 0; i < dropRates.size(); ++i) net->blocks[i]->dropConnectRate = dropRates[i];
+        net->train(wasTraining);
+    };
     net->train();
-    net->forward(image, mask);
-    for (auto& [bn, momentum] : momenta) bn->options.momentum(momentum);
-    for (std::size_t i = 0; i < dropRates.size(); ++i) net->blocks[i]->dropConnectRate = dropRates[i];
-    net->train(wasTraining);
+    try {
+        net->forward(image, mask);
+    } catch (...) {
+        restore();
+        throw;
+    }
+    restore();
 }
 
 // ---------------------------------------------------------------------------------------

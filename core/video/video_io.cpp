@@ -19,22 +19,7 @@ namespace fs = std::filesystem;
 namespace hz {
 namespace {
 
-std::string lowerExtension(const std::string& path) {
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
-}
-
 std::string sizeText(cv::Size size) { return std::to_string(size.width) + "x" + std::to_string(size.height); }
-
-void requireReadableFile(const std::string& path) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw Error(path + ": no such file");
-    if (fs::is_directory(path, ec)) throw Error(path + ": is a directory, not a video or image");
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw Error(path + ": cannot be opened for reading");
-    if (fs::file_size(path, ec) == 0) throw Error(path + ": file is empty");
-}
 
 // OpenCV decodes images through imgcodecs, which sniffs the file's signature; videos go
 // through FFmpeg, which would also open a PNG as a one-frame "video". Ask imgcodecs first.
@@ -57,7 +42,7 @@ cv::Mat toEightBitBgr(const cv::Mat& image) {
 
 FrameSource::FrameSource(const std::string& path, Content content, bool allowStill)
     : path_(path), content_(content) {
-    requireReadableFile(path);
+    requireReadableFile(path, "a video or image");
     if (looksLikeStillImage(path)) {
         if (!allowStill) throw Error(path + ": is a still image, not a video");
         still_ = true;

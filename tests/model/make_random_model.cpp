@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        torch::set_num_threads(2);
+        // One thread: with two, OpenMP workers spinning against a parallel ctest make every pass many times slower.
+        torch::set_num_threads(1);
         hz::test::writeRandomModel(argv[1], argc > 2 ? std::stoull(argv[2]) : 1, argc > 3 ? std::stod(argv[3]) : 0.5);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "make_random_model: %s\n", e.what());

@@ -107,7 +107,8 @@ class TestModelFile : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        torch::set_num_threads(2);
+        // One thread: with two, OpenMP workers spinning against a parallel ctest make every pass many times slower.
+        torch::set_num_threads(1);
         QVERIFY(dir_.isValid());
         goodPath_ = path("good.hzm");
         original_ = test::makeRandomNet(11);

@@ -5,6 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <thread>
+
 #include "core/image_io.h"
 #include "core/model/predictor.h"
 #include "tests/model/random_model.h"
@@ -70,11 +72,15 @@ class TestPredictor : public QObject {
         PredictorOptions o;
         o.modelPath = modelPath_;
         o.device = DeviceChoice::Cpu;
+        // With every core, OpenMP workers spinning against a parallel ctest run make each
+        // prediction many times slower; one thread keeps the test fast and its result is the same.
+        o.threads = 1;
         return o;
     }
 
 private Q_SLOTS:
     void initTestCase() {
+        torch::set_num_threads(1);
         QVERIFY(dir_.isValid());
         modelPath_ = dir_.filePath("random.hzm").toStdString();
         weakPath_ = dir_.filePath("weak.hzm").toStdString();
@@ -184,6 +190,14 @@ private Q_SLOTS:
         QVERIFY(timing.preprocessMs >= 0 && timing.postprocessMs >= 0);
         QCOMPARE(predictor.deviceName(), std::string("cpu"));
         QCOMPARE(predictor.modelPath(), modelPath_);
+    }
+
+    void defaultThreadsUseEveryCore() {
+        PredictorOptions o = options();
+        o.threads = 0;
+        Predictor predictor(o);
+        QCOMPARE(torch::get_num_threads(), int(std::max(1u, std::thread::hardware_concurrency())));
+        torch::set_num_threads(1);
     }
 
     void userErrors_data() {

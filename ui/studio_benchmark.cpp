@@ -24,6 +24,7 @@
 #include "core/model/model_file.h"
 #include "core/paths.h"
 #include "ui/editor_document.h"
+#include "ui/event_wait.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/params_panel.h"
@@ -32,20 +33,6 @@
 namespace hz::ui {
 
 namespace {
-
-// Waits in a real event loop (no busy polling that would steal a core from the workers).
-template <typename Predicate>
-bool waitFor(Predicate done, int timeoutMs) {
-    QElapsedTimer timer;
-    timer.start();
-    while (!done()) {
-        if (timer.elapsed() > timeoutMs) return false;
-        QEventLoop loop;
-        QTimer::singleShot(1, &loop, &QEventLoop::quit);
-        loop.exec();
-    }
-    return true;
-}
 
 double threadCpuMs() {
     timespec t{};

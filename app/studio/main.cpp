@@ -22,6 +22,7 @@
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "ui/editor_document.h"
+#include "ui/event_wait.h"
 #include "ui/image_canvas.h"
 #include "ui/main_window.h"
 #include "ui/preview_controller.h"
@@ -29,26 +30,12 @@
 
 namespace {
 
-void settle(int ms) {
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
-}
-
-template <typename Predicate>
-bool waitFor(Predicate done, int timeoutMs) {
-    QElapsedTimer timer;
-    timer.start();
-    while (!done()) {
-        if (timer.elapsed() > timeoutMs) return false;
-        settle(5);
-    }
-    return true;
-}
+using hz::ui::settle;
+using hz::ui::waitFor;
 
 int takeScreenshot(hz::ui::MainWindow& window, const QString& path, bool harmonize, const std::string& modelPath) {
     auto* preview = window.preview();
-    waitFor([&] { return !window.document()->hasImage() || window.canvas()->previewGeneration() > 0; }, 20000);
+    waitFor([&] { return !window.document()->hasImage() || window.canvas()->previewGeneration() > 0; }, 20000, 5);
     if (harmonize && !std::filesystem::exists(modelPath)) {
         std::fprintf(stderr, "harmonizer-studio: note: no model at %s; the screenshot shows the unharmonized sample\n",
                      modelPath.c_str());
@@ -58,9 +45,9 @@ int takeScreenshot(hz::ui::MainWindow& window, const QString& path, bool harmoni
         bool done = false;
         QObject::connect(&window, &hz::ui::MainWindow::harmonizeFinished, &window, [&done] { done = true; });
         window.harmonize();
-        waitFor([&] { return done || !window.isHarmonizing(); }, 120000);
+        waitFor([&] { return done || !window.isHarmonizing(); }, 120000, 5);
     }
-    waitFor([&] { return preview->shownGeneration() >= preview->lastRequestedGeneration(); }, 20000);
+    waitFor([&] { return preview->shownGeneration() >= preview->lastRequestedGeneration(); }, 20000, 5);
     settle(300);
     if (!window.grab().save(path)) {
         std::fprintf(stderr, "harmonizer-studio: error: cannot write %s\n", qPrintable(path));

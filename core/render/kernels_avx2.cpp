@@ -11,6 +11,7 @@
 // table when all values allow it, otherwise the interpolated table of render_plan.h with
 // an exact scalar fallback for marked bins), blend with the mask weight in float and
 // round, interleave and store. Runs of 8-pixel blocks with mask 0 are copied.
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -25,19 +26,6 @@ namespace hz::renderer {
 namespace {
 
 using ByteMask = std::array<std::int8_t, 16>;
-
-// Shuffle that gathers channel `channel` of 8 BGR 8-bit pixels from bytes 0..15 (part 0)
-// or 16..23 (part 1) into bytes 0..7.
-constexpr ByteMask split8(int channel, int part) {
-    ByteMask m{};
-    for (int i = 0; i < 16; ++i) m[i] = -128;
-    for (int i = 0; i < 8; ++i) {
-        const int b = 3 * i + channel;
-        if (part == 0 && b < 16) m[i] = std::int8_t(b);
-        if (part == 1 && b >= 16) m[i] = std::int8_t(b - 16);
-    }
-    return m;
-}
 
 // Inverse, per 128-bit lane: from [B0-3 G0-3 R0-3 x] to 4 interleaved pixels (12 bytes,
 // then 4 zeros).
@@ -73,8 +61,14 @@ constexpr ByteMask join16(int part, int channel) {
     return m;
 }
 
-constexpr std::array<ByteMask, 6> kSplit8{split8(0, 0), split8(0, 1), split8(1, 0),
-                                          split8(1, 1), split8(2, 0), split8(2, 1)};
+// Channel `channel` of the 4 pixels of one lane as int32 (zero bytes above): the pixels
+// start at byte 0 in lane 0 and at byte 4 in lane 1 (see Io8::load).
+constexpr ByteMask splitLane8(int channel, int lane) {
+    ByteMask m{};
+    for (int i = 0; i < 16; ++i) m[i] = -128;
+    for (int i = 0; i < 4; ++i) m[4 * i] = std::int8_t(4 * lane + 3 * i + channel);
+    return m;
+}
 constexpr ByteMask kJoinLane8 = joinLane8();
 constexpr std::array<ByteMask, 9> kSplit16{split16(0, 0), split16(0, 1), split16(0, 2),
                                            split16(1, 0), split16(1, 1), split16(1, 2),
@@ -85,6 +79,10 @@ constexpr std::array<ByteMask, 9> kJoin16{join16(0, 0), join16(0, 1), join16(0, 
 
 HZ_AVX2 inline __m128i loadMask(const ByteMask& m) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(m.data()));
+}
+HZ_AVX2 inline __m256i splitLanes8(int channel) {
+    const ByteMask lane0 = splitLane8(channel, 0), lane1 = splitLane8(channel, 1);
+    return _mm256_set_m128i(loadMask(lane1), loadMask(lane0));
 }
 
 // Table gathers. The masked forms with an explicit zero source avoid GCC 12's
@@ -104,18 +102,19 @@ HZ_AVX2 inline __m256d gather(const double* table, __m128i index) {
 // (pixels 0-3 and 4-7) the three channels are packed to bytes and interleaved by one shuffle.
 struct Io8 {
     using Pixel = std::uint8_t;
-    __m128i split[6];
+    __m256i split[3];
     __m256i join;
     HZ_AVX2 Io8() {
-        for (int i = 0; i < 6; ++i) split[i] = loadMask(kSplit8[std::size_t(i)]);
+        for (int c = 0; c < 3; ++c) split[c] = splitLanes8(c);
         join = _mm256_broadcastsi128_si256(loadMask(kJoinLane8));
     }
+    // Lane 0 holds bytes 0-15 (pixels 0-3 at 0-11), lane 1 bytes 8-23 (pixels 4-7 at 4-15),
+    // so one in-lane byte shuffle per channel yields its 8 codes already widened to int32,
+    // and nothing past the 24 bytes of the block is read.
     HZ_AVX2 void load(const Pixel* p, __m256i (&codes)[3]) const {
-        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16));
-        for (int c = 0; c < 3; ++c)
-            codes[c] = _mm256_cvtepu8_epi32(
-                _mm_or_si128(_mm_shuffle_epi8(lo, split[2 * c]), _mm_shuffle_epi8(hi, split[2 * c + 1])));
+        const __m256i bytes = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(p + 8),
+                                                  reinterpret_cast<const __m128i*>(p));
+        for (int c = 0; c < 3; ++c) codes[c] = _mm256_shuffle_epi8(bytes, split[c]);
     }
     HZ_AVX2 void store(Pixel* p, const __m256i (&codes)[3]) const {
         // Per lane: [B0-3 G0-3 R0-3 R0-3], saturated to bytes.
@@ -217,18 +216,19 @@ HZ_AVX2 inline __m256d clampUnit(__m256d v) {
 // division: 1 / (s + eps) = D / (spread + eps * D), and x + s > 1 <=> spread > (1 - x) * D.
 struct SaturationF {
     bool nonNegative;
-    __m256 x1, oneMinusX, kConst;
+    __m256 x1, minusHalfX, oneMinusX, kConst;
     HZ_AVX2 explicit SaturationF(const Plan& plan)
         : nonNegative(plan.saturation >= 0),
           x1(_mm256_set1_ps(float(1.0 + plan.saturation))),
+          minusHalfX(_mm256_set1_ps(float(-0.5 * plan.saturation))),
           oneMinusX(_mm256_set1_ps(float(1.0 - plan.saturation))),
           kConst(_mm256_set1_ps(plan.saturationKConst)) {}
     HZ_AVX2 void apply(__m256 (&c)[3]) const {
         const __m256 cmax = _mm256_max_ps(c[0], _mm256_max_ps(c[1], c[2]));
         const __m256 cmin = _mm256_min_ps(c[0], _mm256_min_ps(c[1], c[2]));
         const __m256 sum = _mm256_add_ps(cmax, cmin);
-        const __m256 lightness = _mm256_mul_ps(sum, _mm256_set1_ps(0.5f));
         if (nonNegative) {
+            const __m256 lightness = _mm256_mul_ps(sum, _mm256_set1_ps(0.5f));
             const __m256 eps = _mm256_set1_ps(float(kEps));
             const __m256 spread = _mm256_sub_ps(cmax, cmin);
             const __m256 dark = _mm256_cmp_ps(lightness, _mm256_set1_ps(0.5f), _CMP_LT_OQ);
@@ -240,7 +240,10 @@ struct SaturationF {
             const __m256 k = _mm256_blendv_ps(kConst, kS, useS);
             for (auto& v : c) v = clampUnit(_mm256_fmadd_ps(_mm256_sub_ps(v, lightness), k, v));
         } else {
-            for (auto& v : c) v = clampUnit(_mm256_fmadd_ps(_mm256_sub_ps(v, lightness), x1, lightness));
+            // L + (C - L)(1 + x) = (1 + x) C + (-x) L: both terms are >= 0, so only the
+            // upper clamp can act (by an ulp).
+            const __m256 shift = _mm256_mul_ps(sum, minusHalfX);
+            for (auto& v : c) v = _mm256_min_ps(_mm256_fmadd_ps(v, x1, shift), _mm256_set1_ps(1.0f));
         }
     }
 };
@@ -284,17 +287,20 @@ struct Curve {
     __m256i base, sideOffset;
     const float* uniform;  // null when HsTable::uniform is not built
     __m256 uniformSteps, uniformLow, uniformHigh;
+    bool uniformEverywhere;  // the nearest point is accurate on all of [0, 1]
     HZ_AVX2 explicit Curve(const HsTable& hs)
         : table(&hs), nodes(hs.nodes.data()),
           base(_mm256_set1_epi32(hs.indexBase)), sideOffset(_mm256_set1_epi32(hs.nodesPerSide)),
           uniform(hs.uniformSteps > 0 ? hs.uniform.data() : nullptr),
           uniformSteps(_mm256_set1_ps(float(hs.uniformSteps))),
-          uniformLow(_mm256_set1_ps(hs.uniformLow)), uniformHigh(_mm256_set1_ps(hs.uniformHigh)) {}
+          uniformLow(_mm256_set1_ps(hs.uniformLow)), uniformHigh(_mm256_set1_ps(hs.uniformHigh)),
+          uniformEverywhere(uniform != nullptr && hs.uniformLow <= 0.0f && hs.uniformHigh >= 1.0f) {}
 
     // The nearest-point shortcut, when all 24 values of a step lie where it is accurate.
     // y = 0 and y = 1 (clamped values, frequent) are exact nodes.
     HZ_AVX2 bool nearestApplies(const __m256 (&y)[3]) const {
         if (uniform == nullptr) return false;
+        if (uniformEverywhere) return true;
         const __m256 low = _mm256_min_ps(y[0], _mm256_min_ps(y[1], y[2]));
         const __m256 high = _mm256_max_ps(y[0], _mm256_max_ps(y[1], y[2]));
         const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(low, uniformLow, _CMP_GE_OQ),
@@ -432,17 +438,36 @@ HZ_AVX2 void floatRow(const Plan& plan, const void* src, const std::uint16_t* ma
     const SaturationF saturation(plan);
     const bool curve = !plan.hsIdentity;
     const Curve hs(*plan.hs);
+    const bool arithmetic = plan.toneArithmetic;
+    const bool fullAmount = plan.fullAmount;
+    const __m256 toneScale[3] = {_mm256_set1_ps(plan.toneScale[0]), _mm256_set1_ps(plan.toneScale[1]),
+                                 _mm256_set1_ps(plan.toneScale[2])};
+    const __m256 toneCap = _mm256_set1_ps(plan.toneCap);
+    const __m256 contrastScale = _mm256_set1_ps(plan.contrastScale);
+    const __m256 contrastOffset = _mm256_set1_ps(plan.contrastOffset);
     int i = 0;
     for (; i + 8 <= count; i += 8) {
-        __m256 weights;
-        if (!maskWeights(mask + i, scale, weights)) {
+        const __m128i maskCodes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask + i));
+        if (_mm_testz_si128(maskCodes, maskCodes)) {
             i += copyBackground(in, mask, out, i, count) - 8;
             continue;
         }
+        // Inside the mask at full amount the blend is F itself: skip its arithmetic.
+        const bool opaque = fullAmount && _mm_test_all_ones(maskCodes);
+        __m256 weights = _mm256_setzero_ps();
+        if (!opaque) weights = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(maskCodes)), scale);
         __m256i codes[3], result[3];
         io.load(in + 3 * i, codes);
         __m256 v[3];
-        for (int c = 0; c < 3; ++c) v[c] = gather(tone[c], codes[c]);
+        if (arithmetic) {
+            for (int c = 0; c < 3; ++c) {
+                const __m256 tb = _mm256_max_ps(_mm256_min_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(codes[c]), toneScale[c]), toneCap),
+                                                _mm256_setzero_ps());
+                v[c] = clampUnit(_mm256_fmadd_ps(tb, contrastScale, contrastOffset));
+            }
+        } else {
+            for (int c = 0; c < 3; ++c) v[c] = gather(tone[c], codes[c]);
+        }
         saturation.apply(v);
         __m256 f[3] = {v[0], v[1], v[2]};
         if (curve && hs.nearestApplies(v)) {
@@ -456,7 +481,10 @@ HZ_AVX2 void floatRow(const Plan& plan, const void* src, const std::uint16_t* ma
                     f[c] = hs.fixMarked(d, _mm256_castps_si256(high), f[c]);
                 }
         }
-        for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], maxCode, codes[c]);
+        if (opaque)
+            for (int c = 0; c < 3; ++c) result[c] = _mm256_cvtps_epi32(_mm256_mul_ps(f[c], maxCode));
+        else
+            for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], maxCode, codes[c]);
         io.store(out + 3 * i, result);
     }
     if (i < count) portableTail<Io>(plan, false, in + 3 * i, mask + i, out + 3 * i, count - i);
@@ -516,9 +544,32 @@ HZ_AVX2 void doubleRow(const Plan& plan, const void* src, const std::uint16_t* m
 // positions and are folded into channels when flushed. The last (< 32) pixels go through
 // the SSE2 versions.
 
+// Local sums and a stride of 3 instead of p % 3 into the caller's array: this runs once
+// per row and chunk, and the straightforward form cost as much as 300 pixels of the pass.
 template <typename Lane, int Count>
 void foldPositions(const Lane (&positions)[Count], std::array<std::uint64_t, 3>& channels) {
-    for (int p = 0; p < Count; ++p) channels[std::size_t(p % 3)] += positions[p];
+    static_assert(Count % 3 == 0, "positions cover whole pixels");
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0;
+    for (int p = 0; p < Count; p += 3) {
+        s0 += positions[p];
+        s1 += positions[p + 1];
+        s2 += positions[p + 2];
+    }
+    channels[0] += s0;
+    channels[1] += s1;
+    channels[2] += s2;
+}
+
+template <typename Lane, int Count>
+void foldMaxima(const Lane (&positions)[Count], std::array<std::uint32_t, 3>& channels) {
+    static_assert(Count % 3 == 0, "positions cover whole pixels");
+    std::uint32_t m0 = channels[0], m1 = channels[1], m2 = channels[2];
+    for (int p = 0; p < Count; p += 3) {
+        m0 = std::max<std::uint32_t>(m0, positions[p]);
+        m1 = std::max<std::uint32_t>(m1, positions[p + 1]);
+        m2 = std::max<std::uint32_t>(m2, positions[p + 2]);
+    }
+    channels = {m0, m1, m2};
 }
 
 HZ_AVX2 void basicMoments8(const std::uint8_t* row, int count, BasicMoments& moments) {
@@ -542,8 +593,7 @@ HZ_AVX2 void basicMoments8(const std::uint8_t* row, int count, BasicMoments& mom
     }
     alignas(32) std::uint8_t values[96];
     for (int j = 0; j < 3; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(values + 32 * j), maxima[j]);
-    for (int p = 0; p < 96; ++p)
-        moments.max[std::size_t(p % 3)] = std::max<std::uint32_t>(moments.max[std::size_t(p % 3)], values[p]);
+    foldMaxima(values, moments.max);
     accumulateBasicMoments8(row + 96 * steps, count - 32 * steps, moments);
 }
 
@@ -605,8 +655,7 @@ HZ_AVX2 void basicMoments16(const std::uint16_t* row, int count, BasicMoments& m
     }
     alignas(32) std::uint16_t values[96];
     for (int j = 0; j < 6; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(values + 16 * j), maxima[j]);
-    for (int p = 0; p < 96; ++p)
-        moments.max[std::size_t(p % 3)] = std::max<std::uint32_t>(moments.max[std::size_t(p % 3)], values[p]);
+    foldMaxima(values, moments.max);
     accumulateBasicMoments16(row + 96 * steps, count - 32 * steps, moments);
 }
 

@@ -375,6 +375,25 @@ void buildTables(Plan& plan, bool parallel) {
             tableD[std::size_t(v)] = toneCurve(plan.tone, p, c, double(v) / double(plan.maxCode));
         if (needFloatTone) plan.toneF[std::size_t(c)].assign(tableD.begin(), tableD.end());
     }
+    if (needFloatTone) {
+        // T, B and C are linear up to their clamps: clamp(a * v) then clamp(alpha * u) is
+        // clamp(a * alpha * v, 0, min(alpha, 1)) for alpha >= 0, and Contrast is an affine map
+        // (1 + x') u - x' t. Computing that costs fewer cycles than three table gathers, but
+        // rounds the scale, cap, gain and offset to float: at most (4 |1 + x'| + |x' t| + 1)
+        // float ulps at 1 against one for the table. Used only where the kernel's error
+        // model affords the difference.
+        const ToneConstants& t = plan.tone;
+        for (int c = 0; c < 3; ++c)
+            plan.toneScale[std::size_t(c)] = float(t.temperatureGain[std::size_t(c)] * t.brightnessGain / double(plan.maxCode));
+        plan.toneCap = float(std::min(1.0, t.brightnessGain));
+        plan.contrastScale = float(1.0 + t.contrastGain);
+        plan.contrastOffset = float(-t.contrastMean * t.contrastGain);
+        const double ulp = std::ldexp(1.0, -24);
+        const double arithmeticError =
+            ulp * (4.0 * std::abs(1.0 + t.contrastGain) + std::abs(t.contrastMean * t.contrastGain) + 1.0);
+        plan.toneArithmetic = curveSlopeBound(p.highlight, p.shadow) * saturationConditioning(p.saturation) *
+                                  (kFloatDelta + arithmeticError) <= errorBudget(plan.maxCode);
+    }
     plan.saturation = p.saturation;
     plan.saturationKConstD = p.saturation >= 0 ? 1.0 / (1.0 - p.saturation + kEps) - 1.0 : 0.0;
     plan.saturationKConst = float(plan.saturationKConstD);

@@ -133,12 +133,18 @@ struct Plan {
     int maxCode = 255;    // of the image being rendered: 255 or 65535
     FilterParams params;  // clamped to [-1, 1]
     float weightScale = 0.0f;  // amount / 65535: mask code -> blend weight
+    bool fullAmount = false;   // amount == 1: mask code 65535 means F exactly
     ToneConstants tone;
     Kernel kernel = Kernel::Copy;
 
     // Tone tables (TBC), per BGR channel, indexed by code value; values in [0, 1].
     std::array<std::vector<double>, 3> toneD;
     std::array<std::vector<float>, 3> toneF;
+    // Avx2Float may compute TBC arithmetically instead of reading toneF: the map is
+    // clamp01(contrastScale * clamp(toneScale_c * code, 0, toneCap) + contrastOffset).
+    bool toneArithmetic = false;
+    std::array<float, 3> toneScale{};
+    float toneCap = 1.0f, contrastScale = 1.0f, contrastOffset = 0.0f;
 
     double saturation = 0.0;
     float saturationKConst = 0.0f;  // x >= 0: 1 / (1 - x + eps) - 1

@@ -3,6 +3,7 @@
 #include "core/render/renderer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -132,22 +133,52 @@ void histogramRow(const Pixel* row, int count, std::uint64_t* bins, std::size_t 
     }
 }
 
-// Statistics straight from the image: one pass for sums and maxima, a second one only
-// when Contrast's mean needs the sums of clipped values.
+// Statistics straight from the image. Rows are cut into segments of at most this many
+// pixels; the first pass keeps each segment's sums and maxima, so the second pass (only
+// when Contrast's mean needs sums of clipped values) revisits just the segments holding a
+// value above a clip point: usually the few bright parts of the photo.
+constexpr int kSegmentPixels = 4096;
+
+struct SegmentMoments {
+    std::array<std::uint64_t, 3> sum{};
+    std::array<std::uint32_t, 3> max{};
+};
+
+struct Segments {
+    int perRow = 1;
+    int width = 0;
+    std::vector<SegmentMoments> moments;  // row-major: row * perRow + segment
+    int begin(int segment) const { return segment * kSegmentPixels; }
+    int end(int segment) const { return std::min(width, (segment + 1) * kSegmentPixels); }
+};
+
 bool basicMomentsOfImage(const cv::Mat& image, int threads, const std::atomic<bool>* cancel,
-                         BasicMoments& moments) {
+                         BasicMoments& moments, Segments& segments) {
     const bool sixteen = image.depth() == CV_16U;
     const bool avx2 = renderer::cpuHasAvx2();
     const auto rows8 = avx2 ? renderer::avx2BasicMoments8 : renderer::accumulateBasicMoments8;
     const auto rows16 = avx2 ? renderer::avx2BasicMoments16 : renderer::accumulateBasicMoments16;
+    segments.width = image.cols;
+    segments.perRow = (image.cols + kSegmentPixels - 1) / kSegmentPixels;
+    segments.moments.assign(std::size_t(image.rows) * std::size_t(segments.perRow), SegmentMoments{});
     const Bands bands(image.rows, image.cols);
     std::vector<BasicMoments> partial(std::size_t(workerCount(threads, bands.count)));
     const bool done = forEachBand(bands.count, threads, cancel, [&](int worker, int band) {
         auto& m = partial[std::size_t(worker)];
-        for (int y = bands.begin(band); y < bands.end(band); ++y) {
-            if (sixteen) rows16(image.ptr<std::uint16_t>(y), image.cols, m);
-            else rows8(image.ptr<std::uint8_t>(y), image.cols, m);
-        }
+        for (int y = bands.begin(band); y < bands.end(band); ++y)
+            for (int s = 0; s < segments.perRow; ++s) {
+                BasicMoments local;
+                const int x0 = segments.begin(s), n = segments.end(s) - x0;
+                if (sixteen) rows16(image.ptr<std::uint16_t>(y) + 3 * x0, n, local);
+                else rows8(image.ptr<std::uint8_t>(y) + 3 * x0, n, local);
+                auto& segment = segments.moments[std::size_t(y) * std::size_t(segments.perRow) + std::size_t(s)];
+                segment.sum = local.sum;
+                segment.max = local.max;
+                for (int c = 0; c < 3; ++c) {
+                    m.sum[c] += local.sum[c];
+                    m.max[c] = std::max(m.max[c], local.max[c]);
+                }
+            }
     });
     moments = BasicMoments{};
     moments.maxCode = sixteen ? 65535 : 255;
@@ -160,8 +191,8 @@ bool basicMomentsOfImage(const cv::Mat& image, int threads, const std::atomic<bo
     return done;
 }
 
-bool clampMomentsOfImage(const cv::Mat& image, int threads, const std::atomic<bool>* cancel,
-                         ClampMoments& clamp) {
+bool clampMomentsOfImage(const cv::Mat& image, const Segments& segments, int threads,
+                         const std::atomic<bool>* cancel, ClampMoments& clamp) {
     const bool sixteen = image.depth() == CV_16U;
     const bool avx2 = renderer::cpuHasAvx2();
     const auto rows8 = avx2 ? renderer::avx2ClampMoments8 : renderer::accumulateClampMoments8;
@@ -171,10 +202,21 @@ bool clampMomentsOfImage(const cv::Mat& image, int threads, const std::atomic<bo
     for (auto& p : partial) p.threshold = clamp.threshold;
     const bool done = forEachBand(bands.count, threads, cancel, [&](int worker, int band) {
         auto& m = partial[std::size_t(worker)];
-        for (int y = bands.begin(band); y < bands.end(band); ++y) {
-            if (sixteen) rows16(image.ptr<std::uint16_t>(y), image.cols, m);
-            else rows8(image.ptr<std::uint8_t>(y), image.cols, m);
-        }
+        for (int y = bands.begin(band); y < bands.end(band); ++y)
+            for (int s = 0; s < segments.perRow; ++s) {
+                const auto& segment =
+                    segments.moments[std::size_t(y) * std::size_t(segments.perRow) + std::size_t(s)];
+                bool clips = false;
+                for (int c = 0; c < 3; ++c) clips = clips || segment.max[c] > clamp.threshold[c];
+                if (!clips) {
+                    // min(v, K) = v for every value here, and none is above K.
+                    for (int c = 0; c < 3; ++c) m.sumOfMin[c] += segment.sum[c];
+                    continue;
+                }
+                const int x0 = segments.begin(s), n = segments.end(s) - x0;
+                if (sixteen) rows16(image.ptr<std::uint16_t>(y) + 3 * x0, n, m);
+                else rows8(image.ptr<std::uint8_t>(y) + 3 * x0, n, m);
+            }
     });
     for (const auto& m : partial)
         for (int c = 0; c < 3; ++c) {
@@ -287,6 +329,7 @@ bool renderWith(const cv::Mat& image, const cv::Mat& mask, const FilterParams& p
     plan.maxCode = maxCode;
     plan.params = params.clamped();
     plan.weightScale = float(options.amount / 65535.0);
+    plan.fullAmount = options.amount == 1.0;
     plan.kernel = forced ? *forced : chooseKernel(maxCode, plan.params, cpuHasAvx2());
     if (!forced && options.amount == 0.0) plan.kernel = Kernel::Copy;
     RenderReport localReport;
@@ -303,15 +346,16 @@ bool renderWith(const cv::Mat& image, const cv::Mat& mask, const FilterParams& p
     const FilterParams& p = plan.params;
     if (p.temperature != 0.0 || p.contrast != 0.0) {
         BasicMoments basic;
+        Segments segments;
         if (options.histograms) basic = basicMomentsOf(*options.histograms);
-        else if (!basicMomentsOfImage(image, threads, options.cancel, basic)) return false;
+        else if (!basicMomentsOfImage(image, threads, options.cancel, basic, segments)) return false;
         plan.tone = toneConstants(p, basic);
         ClampMoments clamp;
         const bool needClamp = needsClampMoments(p, plan.tone, basic, clamp);
         if (needClamp) {
             localReport.clampMoments = true;
             if (options.histograms) clamp = clampMomentsOf(*options.histograms, clamp);
-            else if (!clampMomentsOfImage(image, threads, options.cancel, clamp)) return false;
+            else if (!clampMomentsOfImage(image, segments, threads, options.cancel, clamp)) return false;
         }
         finishContrastMean(p, basic, needClamp ? &clamp : nullptr, plan.tone);
     } else {

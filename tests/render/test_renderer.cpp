@@ -409,22 +409,32 @@ void TestRenderer::suppliedHistogramsGiveIdenticalOutput_data() {
     QTest::addColumn<int>("depth");
     QTest::addColumn<FilterParams>("params");
     QTest::addColumn<bool>("clampPass");
-    QTest::newRow("8-bit, no clipping") << int(CV_8U) << params6(0.1, -0.2, 0.3, -0.4, 0.2, -0.1) << false;
-    QTest::newRow("8-bit, clipping") << int(CV_8U) << params6(0.3, 0.7, 0.6, 0.4, 0.2, -0.1) << true;
-    QTest::newRow("16-bit, clipping") << int(CV_16U) << params6(-0.3, 0.7, 0.6, 0.4, 0.2, -0.1) << true;
-    QTest::newRow("8-bit, saturation 0") << int(CV_8U) << params6(0.5, 0.5, -0.6, 0, 0.2, -0.1) << true;
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    // 61 columns: full SIMD blocks of the statistics passes plus a tail.
+    QTest::newRow("8-bit, no clipping") << int(CV_8U) << params6(0.1, -0.2, 0.3, -0.4, 0.2, -0.1) << false << 61 << 37;
+    QTest::newRow("8-bit, clipping") << int(CV_8U) << params6(0.3, 0.7, 0.6, 0.4, 0.2, -0.1) << true << 61 << 37;
+    QTest::newRow("16-bit, clipping") << int(CV_16U) << params6(-0.3, 0.7, 0.6, 0.4, 0.2, -0.1) << true << 61 << 37;
+    QTest::newRow("8-bit, saturation 0") << int(CV_8U) << params6(0.5, 0.5, -0.6, 0, 0.2, -0.1) << true << 61 << 37;
+    // Rows longer than one statistics segment (4096 pixels): the second pass revisits only
+    // segments with a value above a clip point; the others contribute their first-pass sums.
+    QTest::newRow("8-bit, clipping in some segments") << int(CV_8U) << params6(0.1, 0.3, 0.5, -0.2, 0.1, 0.0) << true
+                                                      << 9001 << 3;
+    QTest::newRow("16-bit, clipping in some segments") << int(CV_16U) << params6(-0.1, 0.3, 0.5, 0.2, 0.0, 0.1)
+                                                       << true << 9001 << 3;
 }
 
 void TestRenderer::suppliedHistogramsGiveIdenticalOutput() {
     QFETCH(int, depth);
     QFETCH(FilterParams, params);
     QFETCH(bool, clampPass);
-    // 61 columns: full SIMD blocks of the statistics passes plus a tail.
-    const RenderCase rc{"photo", "soft", 61, 37, depth, params};
+    QFETCH(int, width);
+    QFETCH(int, height);
+    const RenderCase rc{"photo", "soft", width, height, depth, params};
     const cv::Mat image = makeImage(rc);
     const cv::Mat mask = makeMask(rc);
     const hz::ImageHistograms histograms = hz::computeHistograms(image);
-    QCOMPARE(histograms.pixelCount, std::uint64_t(61 * 37));
+    QCOMPARE(histograms.pixelCount, std::uint64_t(width) * std::uint64_t(height));
     cv::Mat computed, supplied;
     hz::renderer::RenderReport report;
     QVERIFY(hz::renderer::renderWith(image, mask, params, computed, {}, std::nullopt, &report));

@@ -130,6 +130,35 @@ struct Io8 {
     }
 };
 
+// The double kernel measured faster (16.0 -> 12.8 ms at 12 MP) with this older loader:
+// two 128-bit loads, two byte shuffles per channel, then widening to int32 in one step.
+constexpr ByteMask split8(int channel, int part) {
+    ByteMask m{};
+    for (int i = 0; i < 16; ++i) m[i] = -128;
+    for (int i = 0; i < 8; ++i) {
+        const int b = 3 * i + channel;
+        if (part == 0 && b < 16) m[i] = std::int8_t(b);
+        if (part == 1 && b >= 16) m[i] = std::int8_t(b - 16);
+    }
+    return m;
+}
+constexpr std::array<ByteMask, 6> kSplit8{split8(0, 0), split8(0, 1), split8(1, 0),
+                                          split8(1, 1), split8(2, 0), split8(2, 1)};
+
+struct Io8Widen : Io8 {
+    __m128i split8[6];
+    HZ_AVX2 Io8Widen() {
+        for (int i = 0; i < 6; ++i) split8[i] = loadMask(kSplit8[std::size_t(i)]);
+    }
+    HZ_AVX2 void load(const Pixel* p, __m256i (&codes)[3]) const {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16));
+        for (int c = 0; c < 3; ++c)
+            codes[c] = _mm256_cvtepu8_epi32(
+                _mm_or_si128(_mm_shuffle_epi8(lo, split8[2 * c]), _mm_shuffle_epi8(hi, split8[2 * c + 1])));
+    }
+};
+
 struct Io16 {
     using Pixel = std::uint16_t;
     __m128i split[9], join[9];
@@ -198,11 +227,6 @@ HZ_AVX2 inline int copyBackground(const Pixel* in, const std::uint16_t* mask, Pi
 HZ_AVX2 inline __m256i blendRound(__m256 weights, __m256 filtered, __m256i codes) {
     const __m256 original = _mm256_cvtepi32_ps(codes);
     return _mm256_cvtps_epi32(_mm256_fmadd_ps(weights, _mm256_sub_ps(filtered, original), original));
-}
-// Same with F in [0, 1].
-HZ_AVX2 inline __m256i blendRound(__m256 weights, __m256 filtered, __m256 maxCode, __m256i codes) {
-    const __m256 original = _mm256_cvtepi32_ps(codes);
-    return _mm256_cvtps_epi32(_mm256_fmadd_ps(weights, _mm256_fmsub_ps(filtered, maxCode, original), original));
 }
 
 HZ_AVX2 inline __m256 clampUnit(__m256 v) {
@@ -285,13 +309,13 @@ struct Curve {
     const HsTable* table;
     const float* nodes;  // (value, slope) pairs: one cache line holds both
     __m256i base, sideOffset;
-    const float* uniform;  // null when HsTable::uniform is not built
+    const float* uniform;  // HsTable::uniformCodes (8-bit code units); null when not built
     __m256 uniformSteps, uniformLow, uniformHigh;
     bool uniformEverywhere;  // the nearest point is accurate on all of [0, 1]
     HZ_AVX2 explicit Curve(const HsTable& hs)
         : table(&hs), nodes(hs.nodes.data()),
           base(_mm256_set1_epi32(hs.indexBase)), sideOffset(_mm256_set1_epi32(hs.nodesPerSide)),
-          uniform(hs.uniformSteps > 0 ? hs.uniform.data() : nullptr),
+          uniform(hs.uniformSteps > 0 ? hs.uniformCodes.data() : nullptr),
           uniformSteps(_mm256_set1_ps(float(hs.uniformSteps))),
           uniformLow(_mm256_set1_ps(hs.uniformLow)), uniformHigh(_mm256_set1_ps(hs.uniformHigh)),
           uniformEverywhere(uniform != nullptr && hs.uniformLow <= 0.0f && hs.uniformHigh >= 1.0f) {}
@@ -320,6 +344,7 @@ struct Curve {
         }
         return _mm256_movemask_ps(inside) == 0xff;
     }
+    // g(y) in 8-bit code units.
     HZ_AVX2 __m256 nearest(__m256 y) const {
         return gather(uniform, _mm256_cvtps_epi32(_mm256_mul_ps(y, uniformSteps)));
     }
@@ -469,7 +494,8 @@ HZ_AVX2 void floatRow(const Plan& plan, const void* src, const std::uint16_t* ma
             for (int c = 0; c < 3; ++c) v[c] = gather(tone[c], codes[c]);
         }
         saturation.apply(v);
-        __m256 f[3] = {v[0], v[1], v[2]};
+        // F in output code units.
+        __m256 f[3];
         if (curve && hs.nearestApplies(v)) {
             for (int c = 0; c < 3; ++c) f[c] = hs.nearest(v[c]);
         } else if (curve) {
@@ -480,11 +506,14 @@ HZ_AVX2 void floatRow(const Plan& plan, const void* src, const std::uint16_t* ma
                     const __m256 high = _mm256_cmp_ps(v[c], _mm256_set1_ps(0.5f), _CMP_GE_OQ);
                     f[c] = hs.fixMarked(d, _mm256_castps_si256(high), f[c]);
                 }
+            for (int c = 0; c < 3; ++c) f[c] = _mm256_mul_ps(f[c], maxCode);
+        } else {
+            for (int c = 0; c < 3; ++c) f[c] = _mm256_mul_ps(v[c], maxCode);
         }
         if (opaque)
-            for (int c = 0; c < 3; ++c) result[c] = _mm256_cvtps_epi32(_mm256_mul_ps(f[c], maxCode));
+            for (int c = 0; c < 3; ++c) result[c] = _mm256_cvtps_epi32(f[c]);
         else
-            for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], maxCode, codes[c]);
+            for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], codes[c]);
         io.store(out + 3 * i, result);
     }
     if (i < count) portableTail<Io>(plan, false, in + 3 * i, mask + i, out + 3 * i, count - i);
@@ -520,6 +549,7 @@ HZ_AVX2 void doubleRow(const Plan& plan, const void* src, const std::uint16_t* m
         saturation.apply(hi);
         __m256 f[3];
         for (int c = 0; c < 3; ++c) f[c] = _mm256_set_m128(_mm256_cvtpd_ps(hi[c]), _mm256_cvtpd_ps(lo[c]));
+        // F in output code units.
         if (curve && hs.nearestApplies(f, lo, hi)) {
             for (int c = 0; c < 3; ++c) f[c] = hs.nearest(f[c]);
         } else if (curve) {
@@ -532,8 +562,11 @@ HZ_AVX2 void doubleRow(const Plan& plan, const void* src, const std::uint16_t* m
             }
             if (anyNaN(f))
                 for (int c = 0; c < 3; ++c) f[c] = hs.fixMarked(d[c], high[c], f[c]);
+            for (int c = 0; c < 3; ++c) f[c] = _mm256_mul_ps(f[c], maxCode);
+        } else {
+            for (int c = 0; c < 3; ++c) f[c] = _mm256_mul_ps(f[c], maxCode);
         }
-        for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], maxCode, codes[c]);
+        for (int c = 0; c < 3; ++c) result[c] = blendRound(weights, f[c], codes[c]);
         io.store(out + 3 * i, result);
     }
     if (i < count) portableTail<Io>(plan, false, in + 3 * i, mask + i, out + 3 * i, count - i);
@@ -594,7 +627,7 @@ HZ_AVX2 void basicMoments8(const std::uint8_t* row, int count, BasicMoments& mom
     alignas(32) std::uint8_t values[96];
     for (int j = 0; j < 3; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(values + 32 * j), maxima[j]);
     foldMaxima(values, moments.max);
-    accumulateBasicMoments8(row + 96 * steps, count - 32 * steps, moments);
+    if (count > 32 * steps) accumulateBasicMoments8(row + 96 * steps, count - 32 * steps, moments);
 }
 
 HZ_AVX2 void clampMoments8(const std::uint8_t* row, int count, ClampMoments& clamp) {
@@ -630,7 +663,7 @@ HZ_AVX2 void clampMoments8(const std::uint8_t* row, int count, ClampMoments& cla
     }
     for (int c = 0; c < 3; ++c)
         clamp.countAbove[std::size_t(c)] += std::uint64_t(32 * steps) - atMost[std::size_t(c)];
-    accumulateClampMoments8(row + 96 * steps, count - 32 * steps, clamp);
+    if (count > 32 * steps) accumulateClampMoments8(row + 96 * steps, count - 32 * steps, clamp);
 }
 
 HZ_AVX2 void basicMoments16(const std::uint16_t* row, int count, BasicMoments& moments) {
@@ -656,7 +689,7 @@ HZ_AVX2 void basicMoments16(const std::uint16_t* row, int count, BasicMoments& m
     alignas(32) std::uint16_t values[96];
     for (int j = 0; j < 6; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(values + 16 * j), maxima[j]);
     foldMaxima(values, moments.max);
-    accumulateBasicMoments16(row + 96 * steps, count - 32 * steps, moments);
+    if (count > 32 * steps) accumulateBasicMoments16(row + 96 * steps, count - 32 * steps, moments);
 }
 
 HZ_AVX2 void clampMoments16(const std::uint16_t* row, int count, ClampMoments& clamp) {
@@ -693,7 +726,7 @@ HZ_AVX2 void clampMoments16(const std::uint16_t* row, int count, ClampMoments& c
     }
     for (int c = 0; c < 3; ++c)
         clamp.countAbove[std::size_t(c)] += std::uint64_t(32 * steps) - atMost[std::size_t(c)];
-    accumulateClampMoments16(row + 96 * steps, count - 32 * steps, clamp);
+    if (count > 32 * steps) accumulateClampMoments16(row + 96 * steps, count - 32 * steps, clamp);
 }
 
 }  // namespace
@@ -707,7 +740,7 @@ void avx2LutRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, 
 void avx2LutRow16(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { lutRow<Io16>(p, s, m, d, n); }
 void avx2FloatRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { floatRow<Io8>(p, s, m, d, n); }
 void avx2FloatRow16(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { floatRow<Io16>(p, s, m, d, n); }
-void avx2DoubleRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { doubleRow<Io8>(p, s, m, d, n); }
+void avx2DoubleRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { doubleRow<Io8Widen>(p, s, m, d, n); }
 void avx2DoubleRow16(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { doubleRow<Io16>(p, s, m, d, n); }
 
 }  // namespace hz::renderer

@@ -250,7 +250,7 @@ void buildHsTable(HsTable& table, double highlight, double shadow, double tolera
 void buildUniformCurve(HsTable& table, int steps, double tolerance) {
     table.uniformSteps = steps;
     table.uniformTolerance = tolerance;
-    table.uniform.resize(std::size_t(steps) + 1);
+    table.uniformCodes.resize(std::size_t(steps) + 1);
     // g at the nodes k / steps and at the half-way points (k + 1/2) / steps (exact: steps is
     // a power of two). Node k answers for y within half a step of it, and g is monotone, so
     // its error is at most the larger difference to the two half-way values.
@@ -258,7 +258,7 @@ void buildUniformCurve(HsTable& table, int steps, double tolerance) {
     std::vector<double> node(static_cast<std::size_t>(steps) + 1), half(static_cast<std::size_t>(steps));
     for (int k = 0; k <= steps; ++k) {
         node[std::size_t(k)] = g(double(k) / steps);
-        table.uniform[std::size_t(k)] = float(node[std::size_t(k)]);
+        table.uniformCodes[std::size_t(k)] = float(255.0 * node[std::size_t(k)]);
         if (k < steps) half[std::size_t(k)] = g((k + 0.5) / steps);
     }
     auto accurate = [&](int k) {

@@ -90,7 +90,7 @@ struct HsTable {
     int uniformSteps = 0;  // 0: not built
     float uniformLow = 1.0f, uniformHigh = 0.0f;
     double uniformTolerance = 0.0;
-    std::vector<float> uniform;
+    std::vector<float> uniformCodes;  // 255 * g: 8-bit output code units, saves a multiply
 
     // g(y) for a y given as (d, side), exactly.
     double exact(double d, bool highSide) const;

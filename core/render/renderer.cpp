@@ -137,7 +137,7 @@ void histogramRow(const Pixel* row, int count, std::uint64_t* bins, std::size_t 
 // pixels; the first pass keeps each segment's sums and maxima, so the second pass (only
 // when Contrast's mean needs sums of clipped values) revisits just the segments holding a
 // value above a clip point: usually the few bright parts of the photo.
-constexpr int kSegmentPixels = 4096;
+constexpr int kSegmentPixels = 2048;
 
 struct SegmentMoments {
     std::array<std::uint64_t, 3> sum{};

@@ -381,7 +381,7 @@ void TestRenderer::highlightShadowTableWithinTolerance() {
     QVERIFY(table.uniformLow <= table.uniformHigh);
     auto nearestError = [&](double y) {
         const double exact = y < 0.5 ? table.exact(y, false) : table.exact(1.0 - y, true);
-        return std::abs(table.uniform[std::size_t(std::lrint(y * 8192))] - exact);
+        return std::abs(table.uniformCodes[std::size_t(std::lrint(y * 8192))] / 255.0 - exact);
     };
     QVERIFY(nearestError(0.0) <= 1e-7);
     QVERIFY(nearestError(1.0) <= 1e-7);

@@ -88,6 +88,7 @@ RowKernel rowKernel(Kernel kernel, bool sixteenBit) {
         case Kernel::Avx2Lut: return sixteenBit ? avx2LutRow16 : avx2LutRow8;
         case Kernel::Avx2Float: return sixteenBit ? avx2FloatRow16 : avx2FloatRow8;
         case Kernel::Avx2Double: return sixteenBit ? avx2DoubleRow16 : avx2DoubleRow8;
+        case Kernel::Avx512Float: return sixteenBit ? avx2FloatRow16 : avx512FloatRow8;
     }
     return nullptr;
 }

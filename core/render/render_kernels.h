@@ -26,6 +26,8 @@ void avx2FloatRow8(const Plan&, const void*, const std::uint16_t*, void*, int);
 void avx2FloatRow16(const Plan&, const void*, const std::uint16_t*, void*, int);
 void avx2DoubleRow8(const Plan&, const void*, const std::uint16_t*, void*, int);
 void avx2DoubleRow16(const Plan&, const void*, const std::uint16_t*, void*, int);
+// AVX-512 (only call when cpuHasAvx512()), 8-bit only.
+void avx512FloatRow8(const Plan&, const void*, const std::uint16_t*, void*, int);
 
 RowKernel rowKernel(Kernel kernel, bool sixteenBit);
 

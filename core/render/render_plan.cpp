@@ -318,6 +318,7 @@ const char* kernelName(Kernel kernel) {
         case Kernel::Avx2Lut: return "avx2-lut";
         case Kernel::Avx2Float: return "avx2-float";
         case Kernel::Avx2Double: return "avx2-double";
+        case Kernel::Avx512Float: return "avx512-float";
     }
     return "?";
 }
@@ -325,6 +326,16 @@ const char* kernelName(Kernel kernel) {
 bool cpuHasAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
+bool cpuHasAvx512() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = cpuHasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
     return has;
 #else
     return false;
@@ -367,7 +378,7 @@ void buildTables(Plan& plan, bool parallel) {
     const int levels = plan.maxCode + 1;
     const FilterParams& p = plan.params;
     const bool isLut = plan.kernel == Kernel::PortableLut || plan.kernel == Kernel::Avx2Lut;
-    const bool needFloatTone = plan.kernel == Kernel::Avx2Float;
+    const bool needFloatTone = plan.kernel == Kernel::Avx2Float || plan.kernel == Kernel::Avx512Float;
     for (int c = 0; c < 3; ++c) {
         auto& tableD = plan.toneD[std::size_t(c)];
         tableD.resize(std::size_t(levels));
@@ -403,7 +414,8 @@ void buildTables(Plan& plan, bool parallel) {
         const double tolerance = plan.maxCode == 255 ? 2e-5 : 2e-6;
         // 8-bit output affords a nearest-point shortcut where the curve is gentle (4e-4 is
         // 0.1 level); 8192 steps keep that table in L1 (32 KiB).
-        const bool simd = plan.kernel == Kernel::Avx2Float || plan.kernel == Kernel::Avx2Double;
+        const bool simd = plan.kernel == Kernel::Avx2Float || plan.kernel == Kernel::Avx2Double ||
+                          plan.kernel == Kernel::Avx512Float;
         const bool uniform = simd && plan.maxCode == 255;
         plan.hs = highlightShadowTable(p.highlight, p.shadow, tolerance, uniform ? 8192 : 0, uniform ? 4e-4 : 0.0,
                                        parallel);

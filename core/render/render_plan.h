@@ -125,9 +125,11 @@ enum class Kernel {
     Avx2Lut,
     Avx2Float,       // TBC, saturation and blend in float, 8 pixels at a time
     Avx2Double,      // TBC and saturation in double (4 lanes), the rest as Avx2Float
+    Avx512Float,     // Avx2Float with 16 pixels per step (8-bit only; 16-bit rows use Avx2Float)
 };
 const char* kernelName(Kernel kernel);
 bool cpuHasAvx2();
+bool cpuHasAvx512();  // F, BW, VL and VBMI: what kernels_avx512.cpp uses
 
 struct Plan {
     int maxCode = 255;    // of the image being rendered: 255 or 65535

@@ -317,6 +317,7 @@ bool renderWith(const cv::Mat& image, const cv::Mat& mask, const FilterParams& p
         if (!std::isfinite(value)) throw Error("render: filter values must be finite numbers");
     if (options.histograms) checkHistograms(*options.histograms);
     if (forced && isAvx2(*forced) && !cpuHasAvx2()) throw Error("render: this CPU has no AVX2");
+    if (forced && *forced == Kernel::Avx512Float && !cpuHasAvx512()) throw Error("render: this CPU has no AVX-512");
     if (cancelled(options.cancel)) return false;
 
     // Writing over the mask would destroy it mid-render: render into a fresh buffer then.
@@ -362,6 +363,13 @@ bool renderWith(const cv::Mat& image, const cv::Mat& mask, const FilterParams& p
         plan.tone = toneConstants(p, BasicMoments{});
     }
     buildTables(plan, threads > 1);
+    // The AVX-512 kernel computes exactly what Avx2Float does, 16 pixels at a time; it hands
+    // steps outside the nearest-point table's range back to the AVX2 kernel, so it pays off
+    // where that table exists (8-bit) or no curve is needed.
+    if (!forced && plan.kernel == Kernel::Avx2Float && maxCode == 255 && cpuHasAvx512() &&
+        (plan.hsIdentity || plan.hs->uniformSteps > 0))
+        plan.kernel = Kernel::Avx512Float;
+    localReport.kernel = plan.kernel;
     localReport.exactBins = plan.hs->exactBins;
     if (cancelled(options.cancel)) return false;
 

@@ -184,6 +184,11 @@ std::vector<std::optional<Kernel>> kernelsToCheck(const RenderCase& rc) {
     if (avx2) kernels.push_back(Kernel::Avx2Double);
     const Kernel automatic = hz::renderer::chooseKernel(maxCodeOf(rc.depth), rc.params.clamped(), avx2);
     if (automatic == Kernel::Avx2Lut) kernels.push_back(Kernel::PortableLut);
+    // Where the automatic choice may be upgraded to AVX-512, check both float kernels.
+    if (automatic == Kernel::Avx2Float && hz::renderer::cpuHasAvx512()) {
+        kernels.push_back(Kernel::Avx2Float);
+        if (rc.depth == CV_8U) kernels.push_back(Kernel::Avx512Float);
+    }
     return kernels;
 }
 

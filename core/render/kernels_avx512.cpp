@@ -1,0 +1,189 @@
+// AVX-512 version of the 8-bit float kernel: 16 pixels per step instead of 8, same arithmetic
+// as floatRow in kernels_avx2.cpp (so the same error model holds), with byte permutes (VBMI)
+// for splitting and interleaving BGR. Like the AVX2 file it is compiled for baseline x86-64
+// with per-function target attributes and only called after cpuHasAvx512() said yes.
+//
+// Steps the fast path does not cover (Highlight+Shadow values outside the nearest-point
+// table's accurate range) and the last (< 16) pixels of a row go through avx2FloatRow8.
+#include <cstring>
+
+#include "core/render/render_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+// GCC 12 reports the _mm512_undefined_* placeholders inside its own intrinsic headers as
+// "may be used uninitialized" when they are inlined into target-attributed functions.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#define HZ_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma")))
+
+namespace hz::renderer {
+namespace {
+
+constexpr __mmask64 kBlockBytes = (__mmask64(1) << 48) - 1;  // 16 BGR pixels
+
+// Byte i (< 16) of the permuted block = channel `channel` of pixel i.
+HZ_AVX512 __m512i splitIndices(int channel) {
+    alignas(64) std::uint8_t index[64] = {};
+    for (int i = 0; i < 16; ++i) index[i] = std::uint8_t(3 * i + channel);
+    return _mm512_load_si512(index);
+}
+
+// From [16 B codes | 16 G codes | 16 R codes | -] (128-bit lanes) to interleaved BGR.
+HZ_AVX512 __m512i joinIndices() {
+    alignas(64) std::uint8_t index[64] = {};
+    for (int i = 0; i < 16; ++i)
+        for (int c = 0; c < 3; ++c) index[3 * i + c] = std::uint8_t(16 * c + i);
+    return _mm512_load_si512(index);
+}
+
+HZ_AVX512 inline __m512 clampUnit(__m512 v) {
+    return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(1.0f));
+}
+
+HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t* mask, void* dst, int count) {
+    const auto* in = static_cast<const std::uint8_t*>(src);
+    auto* out = static_cast<std::uint8_t*>(dst);
+    const __m512i split[3] = {splitIndices(0), splitIndices(1), splitIndices(2)};
+    const __m512i join = joinIndices();
+    const __m512 scale = _mm512_set1_ps(plan.weightScale);
+    const __m512 maxCode = _mm512_set1_ps(255.0f);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const bool fullAmount = plan.fullAmount;
+
+    const bool arithmetic = plan.toneArithmetic;
+    const float* tone[3] = {plan.toneF[0].data(), plan.toneF[1].data(), plan.toneF[2].data()};
+    const __m512 toneScale[3] = {_mm512_set1_ps(plan.toneScale[0]), _mm512_set1_ps(plan.toneScale[1]),
+                                 _mm512_set1_ps(plan.toneScale[2])};
+    const __m512 toneCap = _mm512_set1_ps(plan.toneCap);
+    const __m512 contrastScale = _mm512_set1_ps(plan.contrastScale);
+    const __m512 contrastOffset = _mm512_set1_ps(plan.contrastOffset);
+
+    const bool saturationNonNegative = plan.saturation >= 0;
+    const __m512 x1 = _mm512_set1_ps(float(1.0 + plan.saturation));
+    const __m512 minusHalfX = _mm512_set1_ps(float(-0.5 * plan.saturation));
+    const __m512 oneMinusX = _mm512_set1_ps(float(1.0 - plan.saturation));
+    const __m512 kConst = _mm512_set1_ps(plan.saturationKConst);
+    const __m512 eps = _mm512_set1_ps(float(kEps));
+    const __m512 half = _mm512_set1_ps(0.5f);
+
+    const bool curve = !plan.hsIdentity;
+    const HsTable& hs = *plan.hs;
+    const float* uniform = hs.uniformSteps > 0 ? hs.uniformCodes.data() : nullptr;
+    const __m512 uniformSteps = _mm512_set1_ps(float(hs.uniformSteps));
+    const __m512 uniformLow = _mm512_set1_ps(hs.uniformLow), uniformHigh = _mm512_set1_ps(hs.uniformHigh);
+    const bool uniformEverywhere = uniform != nullptr && hs.uniformLow <= 0.0f && hs.uniformHigh >= 1.0f;
+
+    int i = 0;
+    for (; i + 16 <= count; i += 16) {
+        const __m256i maskCodes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + i));
+        if (_mm256_testz_si256(maskCodes, maskCodes)) {
+            // Background: copy the whole run of 16-pixel blocks with mask 0.
+            int run = 16;
+            while (i + run + 16 <= count) {
+                const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask + i + run));
+                if (!_mm256_testz_si256(m, m)) break;
+                run += 16;
+            }
+            if (out != in) std::memcpy(out + 3 * i, in + 3 * i, std::size_t(run) * 3);
+            i += run - 16;
+            continue;
+        }
+        const __m512i bytes = _mm512_maskz_loadu_epi8(kBlockBytes, in + 3 * i);
+        __m512i codes[3];
+        __m512 v[3];
+        for (int c = 0; c < 3; ++c) {
+            codes[c] = _mm512_cvtepu8_epi32(_mm512_castsi512_si128(_mm512_permutexvar_epi8(split[c], bytes)));
+            if (arithmetic) {
+                const __m512 tb = _mm512_max_ps(
+                    _mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(codes[c]), toneScale[c]), toneCap),
+                    _mm512_setzero_ps());
+                v[c] = clampUnit(_mm512_fmadd_ps(tb, contrastScale, contrastOffset));
+            } else {
+                v[c] = _mm512_i32gather_ps(codes[c], tone[c], 4);
+            }
+        }
+
+        // Saturation, as SaturationF::apply.
+        const __m512 cmax = _mm512_max_ps(v[0], _mm512_max_ps(v[1], v[2]));
+        const __m512 cmin = _mm512_min_ps(v[0], _mm512_min_ps(v[1], v[2]));
+        const __m512 sum = _mm512_add_ps(cmax, cmin);
+        if (saturationNonNegative) {
+            const __m512 lightness = _mm512_mul_ps(sum, half);
+            const __m512 spread = _mm512_sub_ps(cmax, cmin);
+            const __mmask16 dark = _mm512_cmp_ps_mask(lightness, half, _CMP_LT_OQ);
+            const __m512 denominator =
+                _mm512_add_ps(_mm512_mask_blend_ps(dark, _mm512_sub_ps(_mm512_set1_ps(2.0f), sum), sum), eps);
+            const __mmask16 useS = _mm512_cmp_ps_mask(spread, _mm512_mul_ps(oneMinusX, denominator), _CMP_GT_OQ);
+            const __m512 kS = _mm512_sub_ps(_mm512_div_ps(denominator, _mm512_fmadd_ps(eps, denominator, spread)), one);
+            const __m512 k = _mm512_mask_blend_ps(useS, kConst, kS);
+            for (auto& value : v) value = clampUnit(_mm512_fmadd_ps(_mm512_sub_ps(value, lightness), k, value));
+        } else {
+            const __m512 shift = _mm512_mul_ps(sum, minusHalfX);
+            for (auto& value : v) value = _mm512_min_ps(_mm512_fmadd_ps(value, x1, shift), one);
+        }
+
+        // Highlight+Shadow in output code units: the nearest point of the uniform table,
+        // where it is accurate for all 48 values (see Curve::nearestApplies).
+        __m512 f[3];
+        if (curve) {
+            bool nearest = uniformEverywhere;
+            if (!nearest && uniform != nullptr) {
+                __mmask16 inside = 0xffff;
+                for (const __m512& value : v) {
+                    const __mmask16 aboveLow = _mm512_cmp_ps_mask(value, uniformLow, _CMP_GE_OQ) |
+                                               _mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_EQ_OQ);
+                    const __mmask16 belowHigh = _mm512_cmp_ps_mask(value, uniformHigh, _CMP_LE_OQ) |
+                                                _mm512_cmp_ps_mask(value, one, _CMP_EQ_OQ);
+                    inside &= aboveLow & belowHigh;
+                }
+                nearest = inside == 0xffff;
+            }
+            if (!nearest) {
+                avx2FloatRow8(plan, in + 3 * i, mask + i, out + 3 * i, 16);
+                continue;
+            }
+            for (int c = 0; c < 3; ++c)
+                f[c] = _mm512_i32gather_ps(_mm512_cvtps_epi32(_mm512_mul_ps(v[c], uniformSteps)), uniform, 4);
+        } else {
+            for (int c = 0; c < 3; ++c) f[c] = _mm512_mul_ps(v[c], maxCode);
+        }
+
+        // Blend (the filtered value itself inside the mask at full amount), round, store.
+        __m512i result[3];
+        if (fullAmount && _mm256_testc_si256(maskCodes, _mm256_set1_epi32(-1))) {
+            for (int c = 0; c < 3; ++c) result[c] = _mm512_cvtps_epi32(f[c]);
+        } else {
+            const __m512 weights = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(maskCodes)), scale);
+            for (int c = 0; c < 3; ++c) {
+                const __m512 original = _mm512_cvtepi32_ps(codes[c]);
+                result[c] = _mm512_cvtps_epi32(_mm512_fmadd_ps(weights, _mm512_sub_ps(f[c], original), original));
+            }
+        }
+        __m128i packed[3];
+        for (int c = 0; c < 3; ++c)
+            packed[c] = _mm512_cvtusepi32_epi8(_mm512_max_epi32(result[c], _mm512_setzero_si512()));
+        const __m512i lanes = _mm512_inserti32x4(
+            _mm512_inserti32x4(_mm512_castsi128_si512(packed[0]), packed[1], 1), packed[2], 2);
+        _mm512_mask_storeu_epi8(out + 3 * i, kBlockBytes, _mm512_permutexvar_epi8(join, lanes));
+    }
+    if (i < count) avx2FloatRow8(plan, in + 3 * i, mask + i, out + 3 * i, count - i);
+}
+
+}  // namespace
+
+
+void avx512FloatRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) { floatRow8(p, s, m, d, n); }
+
+}  // namespace hz::renderer
+
+#else  // not x86: never selected (cpuHasAvx512() is false), defined for the linker only
+
+namespace hz::renderer {
+void avx512FloatRow8(const Plan& p, const void* s, const std::uint16_t* m, void* d, int n) {
+    portableDoubleRow8(p, s, m, d, n);
+}
+}  // namespace hz::renderer
+
+#endif

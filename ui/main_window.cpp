@@ -833,6 +833,7 @@ void MainWindow::harmonize() {
         return;
     }
     predictorOptions.threads = workerThreads();
+    predictorOptions.views = kStillImageViews;
     const ImagePtr image = document_->image();
     const std::shared_ptr<const cv::Mat> mask = document_->maskSnapshot();
     const quint64 revision = document_->imageRevision();

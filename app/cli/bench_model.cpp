@@ -129,6 +129,7 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     writeImageAtomic(jpegIn, photo);
     PredictorOptions userOptions = predictorOptions;
     if (haveShipped) userOptions.modelPath = shippedPath;
+    userOptions.views = kStillImageViews;  // as harmonize and the editor predict
     Predictor userPredictor(userOptions);
     if (haveShipped) {
         const int userSide = userPredictor.metadata().inputSize;
@@ -146,7 +147,9 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     report.note("model_inputs", "infer_256: " + std::to_string(side) + "x" + std::to_string(side) +
                                     " 8-bit input, " + std::to_string(cores) +
                                     " threads; preprocess/harmonize: " + sizeText +
-                                    " 8-bit (harmonize = JPEG decode + predict with the shipped model at its own size + render + JPEG q95 encode, mask in memory)");
+                                    " 8-bit (harmonize = JPEG decode + predict with the shipped model at its own size and " +
+                                    std::to_string(kStillImageViews) +
+                                    " test-time views, as infer_shipped_model_ms + render + JPEG q95 encode, mask in memory)");
 }
 
 BenchRegistrar registrar{{"model", benchModel}};

@@ -26,6 +26,26 @@ void ArgParser::addFilterOptions() {
         addOption(spec.key, "X", std::string(spec.label) + " in [-1, 1], default 0: " + spec.description);
 }
 
+void ArgParser::addPredictorOptions(bool withThreads, int defaultViews) {
+    addOption("model", "FILE", "model file (.hzm), default: the shipped model");
+    addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
+    if (withThreads) addOption("threads", "N", "CPU threads for the network, default: every core");
+    addOption("views", "N",
+              "test-time views averaged per prediction: 1, 2, 4 or 8 (flips and transposes), default " +
+                  std::to_string(defaultViews));
+}
+
+PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
+    PredictorOptions options;
+    options.modelPath = optional("model").value_or("");
+    options.device = parseDeviceChoice(optional("device").value_or("auto"));
+    if (find("threads") != nullptr) options.threads = integer("threads", 0, 0, 1024);
+    options.views = integer("views", defaultViews, 1, 8);
+    if (!isValidViewCount(options.views))
+        throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(options.views));
+    return options;
+}
+
 const ArgParser::Option* ArgParser::find(const std::string& name) const {
     for (const auto& option : options_)
         if (option.name == name) return &option;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/predictor.h"
 #include "core/params.h"
 
 namespace hz::cli {
@@ -39,6 +40,10 @@ public:
     void addFlag(const std::string& name, const std::string& help);
     // --temperature ... --shadow, from the spec table.
     void addFilterOptions();
+    // --model, --device, --threads (when the command lets the user choose) and --views,
+    // for the commands that run the network; predictorOptions() reads them back.
+    void addPredictorOptions(bool withThreads, int defaultViews);
+    PredictorOptions predictorOptions(int defaultViews) const;
 
     // Throws UsageError. Returns false when --help was given (help already printed).
     bool parse(const std::vector<std::string>& args);

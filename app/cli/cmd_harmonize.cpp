@@ -141,9 +141,7 @@ int runHarmonize(const std::vector<std::string>& args) {
     parser.addOption("mask-dir", "DIR", "batch: folder of masks, matched to the composites by name stem");
     parser.addOption("out-dir", "DIR", "batch: output folder (created if missing); names = image stem + extension");
     parser.addOption("format", "EXT", "batch: png, jpg or tif instead of each input's own extension");
-    parser.addOption("model", "FILE", "model file (.hzm), default: the shipped model");
-    parser.addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
-    parser.addOption("threads", "N", "CPU threads for the network, default: every core");
+    parser.addPredictorOptions(/*withThreads=*/true, kStillImageViews);
     parser.addOption("quality", "Q", "JPEG quality 1..100, default 95");
     if (!parser.parse(args)) return 0;
 
@@ -159,10 +157,7 @@ int runHarmonize(const std::vector<std::string>& args) {
     } else if (parser.has("format")) {
         throw UsageError("--format is for --image-dir batches; for one image the extension of -o decides");
     }
-    PredictorOptions options;
-    options.modelPath = parser.optional("model").value_or("");
-    options.device = parseDeviceChoice(parser.optional("device").value_or("auto"));
-    options.threads = parser.integer("threads", 0, 0, 1024);
+    const PredictorOptions options = parser.predictorOptions(kStillImageViews);
     WriteOptions writeOptions;
     writeOptions.jpegQuality = parser.integer("quality", 95, 1, 100);
 

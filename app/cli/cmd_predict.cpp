@@ -16,16 +16,11 @@ int runPredict(const std::vector<std::string>& args) {
                      "background, and prints them in restore order. Values are in [-1, 1]; 0 leaves a filter off.");
     parser.addOption("image", "IN", "composite image (8-bit JPEG/PNG/TIFF/WebP, 16-bit PNG/TIFF)");
     parser.addOption("mask", "MASK", "foreground mask, same size as IN (1/3/4 channels, 8/16-bit, soft)");
-    parser.addOption("model", "FILE", "model file (.hzm), default: the shipped model");
-    parser.addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
-    parser.addOption("threads", "N", "CPU threads for the network, default: every core");
+    parser.addPredictorOptions(/*withThreads=*/true, kStillImageViews);
     parser.addFlag("json", "print one JSON object (6 decimals), the same that harmonize --params-out writes");
     if (!parser.parse(args)) return 0;
 
-    PredictorOptions options;
-    options.modelPath = parser.optional("model").value_or("");
-    options.device = parseDeviceChoice(parser.optional("device").value_or("auto"));
-    options.threads = parser.integer("threads", 0, 0, 1024);
+    const PredictorOptions options = parser.predictorOptions(kStillImageViews);
 
     const std::string imagePath = parser.value("image");
     const std::string maskPath = parser.value("mask");

@@ -137,8 +137,9 @@ int runVideo(const std::vector<std::string>& args) {
     parser.addOption("background", "BG", "background video or image (instead of --composite)");
     parser.addOption("mask", "MASK", "foreground mask: a video or one still image (8/16-bit, soft)");
     parser.addOption("output", "OUT", "output video (.mp4 .m4v .mov .mkv .avi)");
-    parser.addOption("model", "FILE", "model file (.hzm), default: the shipped model");
-    parser.addOption("device", "DEV", "auto | cpu | cuda, default auto");
+    // One view per frame: the moving average already evens out frame-to-frame jitter, and
+    // eight views would cost eight forward passes per frame.
+    parser.addPredictorOptions(/*withThreads=*/false, /*defaultViews=*/1);
     parser.addOption("smoothing", "SECONDS", "smoothing time constant in seconds, default " + smoothingDefault.str() +
                                                  " (0 = off)");
     parser.addOption("predict-every", "N", "run the network on every Nth frame and hold its values between, default 1");
@@ -165,9 +166,7 @@ int runVideo(const std::vector<std::string>& args) {
     job.predictEvery = parser.integer("predict-every", 1, 1, 1000000);
     job.amount = parser.number("amount", 1.0, 0.0, 1.0);
     job.maxFrames = parser.integer("max-frames", 0, 1, 2000000000);
-    PredictorOptions predictorOptions;
-    predictorOptions.modelPath = parser.optional("model").value_or("");
-    predictorOptions.device = parseDeviceChoice(parser.optional("device").value_or("auto"));
+    PredictorOptions predictorOptions = parser.predictorOptions(/*defaultViews=*/1);
     predictorOptions.threads = videoPredictorThreads();
     const auto paramsOut = parser.optional("params-out");
 

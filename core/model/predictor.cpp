@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "core/image_io.h"
 #include "core/paths.h"
@@ -85,6 +86,19 @@ FilterParams paramsFromNetworkOutput(const torch::Tensor& output) {
     return FilterParams::fromArray(array).clamped();
 }
 
+// The first `views` of the 8 symmetries of a square batch [1, C, S, S]: identity, mirror,
+// vertical flip, both (a 180-degree turn), then the same four of the transpose.
+static torch::Tensor symmetricViews(const torch::Tensor& input, int views) {
+    std::vector<torch::Tensor> list;
+    for (int v = 0; v < views; ++v) {
+        torch::Tensor t = v >= 4 ? input.transpose(2, 3) : input;
+        if (v & 1) t = t.flip({3});
+        if (v & 2) t = t.flip({2});
+        list.push_back(t);
+    }
+    return torch::cat(list, 0).contiguous();
+}
+
 struct Predictor::State {
     HarmonizerNet net;
     std::unique_ptr<FoldedHarmonizerNet> folded;
@@ -92,6 +106,7 @@ struct Predictor::State {
     std::string modelPath;
     torch::Device device{torch::kCPU};
     int threads = 1;
+    int views = 1;
     PredictionTiming timing;
 };
 
@@ -114,6 +129,9 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     }
     s.device = useCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 
+    if (!isValidViewCount(options.views))
+        throw Error("views must be 1, 2, 4 or 8, got " + std::to_string(options.views));
+    s.views = options.views;
     s.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(s.threads);
 
@@ -134,15 +152,21 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
     c10::InferenceMode inferenceMode;
 
     auto start = Clock::now();
-    const NetworkInput input = prepareNetworkInput(image, mask, s.metadata.inputSize);
+    NetworkInput input = prepareNetworkInput(image, mask, s.metadata.inputSize);
+    if (s.views > 1) {
+        input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
+        input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]
+    }
     s.timing.preprocessMs = millisecondsSince(start);
 
     start = Clock::now();
-    auto output = s.folded->forward(input.image.to(s.device), input.mask.to(s.device));
+    auto output = s.folded->forward(input.image.to(s.device), input.mask.to(s.device));  // [V, 6]
     if (s.device.is_cuda()) torch::cuda::synchronize();
     s.timing.forwardMs = millisecondsSince(start);
 
     start = Clock::now();
+    // Each view's values as they would be applied (clamped), then their mean: [1, 6].
+    if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
     const FilterParams params = paramsFromNetworkOutput(output);
     s.timing.postprocessMs = millisecondsSince(start);
     return params;

@@ -141,6 +141,7 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         predictorOptions.modelPath = options.modelPath;
         predictorOptions.device = DeviceChoice::Cpu;
         predictorOptions.threads = options.threads;
+        predictorOptions.views = options.views;
         predictor = std::make_unique<Predictor>(predictorOptions);
         report.modelPath = options.modelPath.empty() ? defaultModelPath() : options.modelPath;
         report.modelVersion = predictor->metadata().modelVersion;

@@ -22,6 +22,7 @@ struct EvalOptions {
     double labStrength = 0.5;  // LabBaselineOptions::strength
     std::string saveDir;       // harmonized images under the composite's file name (lab/ for the baseline)
     int threads = 0;
+    int views = 1;             // PredictorOptions::views
     int limit = 0;             // evaluate at most this many composites (0 = all)
 };
 

@@ -130,6 +130,7 @@ private Q_SLOTS:
         const cv::Mat mask = makeMask(640, 480);
         PredictorOptions weak = options();
         weak.modelPath = weakPath_;
+        weak.views = 1;
         Predictor predictor(weak);
         QCOMPARE(predictor.metadata().inputSize, 256);
         const auto predicted = predictor.predict(image, mask).toArray();
@@ -149,6 +150,59 @@ private Q_SLOTS:
         }
         QVERIFY2(maxError < 1e-4, qPrintable(QString("max error %1").arg(maxError)));
         QVERIFY2(swapDistance > 100 * std::max(maxError, 1e-6), "the test must be able to tell RGB from BGR");
+    }
+
+    void viewsAverageTheClampedPredictionsOfFlipsAndTransposes_data() {
+        QTest::addColumn<int>("views");
+        QTest::newRow("2 views (mirror)") << 2;
+        QTest::newRow("4 views (flips)") << 4;
+        QTest::newRow("8 views (flips and transposes)") << 8;
+    }
+
+    void viewsAverageTheClampedPredictionsOfFlipsAndTransposes() {
+        QFETCH(int, views);
+        const cv::Mat image = makeComposite(320, 240, 3);
+        const cv::Mat mask = makeMask(320, 240);
+        PredictorOptions o = options();
+        o.modelPath = weakPath_;
+        o.views = views;
+        Predictor predictor(o);
+        const auto predicted = predictor.predict(image, mask).toArray();
+
+        HarmonizerNet net;
+        loadModel(weakPath_, net);
+        net->eval();
+        torch::NoGradGuard noGrad;
+        const auto [rgb, mask01] = inputByHand(image, mask, 256);
+        std::array<double, kFilterCount> expected{};
+        double spread = 0;  // how much the views disagree: the test must be able to tell them apart
+        std::array<double, kFilterCount> first{};
+        for (int v = 0; v < views; ++v) {
+            auto view = [&](torch::Tensor t) {
+                if (v >= 4) t = t.transpose(2, 3);
+                if (v & 1) t = t.flip({3});
+                if (v & 2) t = t.flip({2});
+                return t;
+            };
+            const auto raw = net->forward(view(rgb), view(mask01));
+            for (int i = 0; i < kFilterCount; ++i) {
+                const double value = std::clamp(raw[0][i].item<double>(), -1.0, 1.0);
+                expected[i] += value / views;
+                if (v == 0) first[i] = value;
+                spread = std::max(spread, std::abs(value - first[i]));
+            }
+        }
+        double maxError = 0;
+        for (int i = 0; i < kFilterCount; ++i) maxError = std::max(maxError, std::abs(predicted[i] - expected[i]));
+        QVERIFY2(maxError < 1e-4, qPrintable(QString("max error %1").arg(maxError)));
+        QVERIFY2(spread > 100 * std::max(maxError, 1e-6), "the views must give different predictions");
+    }
+
+    void invalidViewCountIsRefused() {
+        PredictorOptions o = options();
+        o.modelPath = weakPath_;
+        o.views = 3;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
     }
 
     void valuesAreClampedAndDeterministic() {

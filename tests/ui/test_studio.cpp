@@ -166,6 +166,7 @@ void TestStudio::harmonizeGivesPredictorValues() {
     PredictorOptions options;
     options.modelPath = modelPath_.toStdString();
     options.threads = 1;
+    options.views = kStillImageViews;  // what the editor asks for
     Predictor predictor(options);
     EditorDocument* doc = window_->document();
     const FilterParams expected = predictor.predict(*doc->image(), doc->mask());

@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -129,6 +130,10 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
     for (const auto& key : object.value("filter_order").toArray()) metadata.filterOrder.push_back(key.toString().toStdString());
     metadata.modelVersion = object.value("model_version").toString().toStdString();
     metadata.trainingNotes = object.value("training_notes").toString().toStdString();
+    metadata.outputGain = object.value("output_gain").toDouble(1.0);
+    if (!isValidOutputGain(metadata.outputGain))
+        throw Error("model file '" + path + "' has an invalid output gain " + std::to_string(metadata.outputGain) +
+                    " (expected a number in (0, 4])");
 
     if (metadata.inputSize < 32 || metadata.inputSize > 4096)
         throw Error("model file '" + path + "' has an invalid input size " + std::to_string(metadata.inputSize) +
@@ -146,6 +151,8 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 }
 
 }  // namespace
+
+bool isValidOutputGain(double gain) { return std::isfinite(gain) && gain > 0.0 && gain <= 4.0; }
 
 std::vector<std::string> restoreOrderKeys() {
     std::vector<std::string> keys;
@@ -165,6 +172,9 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     object["filter_order"] = order;
     object["model_version"] = QString::fromStdString(metadata.modelVersion);
     object["training_notes"] = QString::fromStdString(metadata.trainingNotes);
+    if (!isValidOutputGain(metadata.outputGain))
+        throw Error("cannot write model file '" + path + "': invalid output gain " + std::to_string(metadata.outputGain));
+    object["output_gain"] = metadata.outputGain;
     object["parameter_count"] = double(net->parameterCount());
     const QByteArray json = QJsonDocument(object).toJson(QJsonDocument::Indented);
 

@@ -26,7 +26,14 @@ struct ModelMetadata {
     std::vector<std::string> filterOrder;     // spec keys in restore order
     std::string modelVersion;                 // e.g. "2026.11-scratch-1"
     std::string trainingNotes;                // free text: data, recipe, steps
+    // The network's raw outputs are multiplied by this before clamping (a calibration: a
+    // regressor trained with squared errors shrinks its answers toward 0; `harmonizer-cli
+    // calibrate` measures the factor on training photos). 1 when the file has none.
+    double outputGain = 1.0;
 };
+
+// Valid output gains: finite, in (0, 4].
+bool isValidOutputGain(double gain);
 
 // The spec's filter keys in restore order (what filterOrder must hold).
 std::vector<std::string> restoreOrderKeys();

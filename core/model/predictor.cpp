@@ -107,6 +107,7 @@ struct Predictor::State {
     torch::Device device{torch::kCPU};
     int threads = 1;
     int views = 1;
+    double outputGain = 1.0;
     PredictionTiming timing;
 };
 
@@ -136,6 +137,9 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     torch::set_num_threads(s.threads);
 
     s.metadata = loadModel(s.modelPath, s.net);
+    s.outputGain = options.outputGain.value_or(s.metadata.outputGain);
+    if (!isValidOutputGain(s.outputGain))
+        throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);
@@ -165,6 +169,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
     s.timing.forwardMs = millisecondsSince(start);
 
     start = Clock::now();
+    if (s.outputGain != 1.0) output = output * s.outputGain;
     // Each view's values as they would be applied (clamped), then their mean: [1, 6].
     if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
     const FilterParams params = paramsFromNetworkOutput(output);

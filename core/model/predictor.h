@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/model/model_file.h"
@@ -25,6 +26,8 @@ struct PredictorOptions {
     // with: flips and 90-degree rotations). The views run as one batch and their clamped
     // values are averaged, which evens out a prediction's dependence on orientation.
     int views = 1;
+    // Replaces the model file's output gain (ModelMetadata::outputGain): for calibration runs.
+    std::optional<double> outputGain;
 };
 
 // The views the product uses for a still image (CLI predict/harmonize/eval, the editor):

@@ -142,6 +142,7 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         predictorOptions.device = DeviceChoice::Cpu;
         predictorOptions.threads = options.threads;
         predictorOptions.views = options.views;
+        predictorOptions.outputGain = options.outputGain;
         predictor = std::make_unique<Predictor>(predictorOptions);
         report.modelPath = options.modelPath.empty() ? defaultModelPath() : options.modelPath;
         report.modelVersion = predictor->metadata().modelVersion;

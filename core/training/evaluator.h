@@ -4,6 +4,7 @@
 // the Lab baseline.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct EvalOptions {
     std::string saveDir;       // harmonized images under the composite's file name (lab/ for the baseline)
     int threads = 0;
     int views = 1;             // PredictorOptions::views
+    std::optional<double> outputGain;  // PredictorOptions::outputGain
     int limit = 0;             // evaluate at most this many composites (0 = all)
 };
 

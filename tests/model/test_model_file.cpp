@@ -137,6 +137,7 @@ private Q_SLOTS:
         QCOMPARE(metadata.modelVersion, std::string("random-11"));
         QCOMPARE(metadata.trainingNotes, std::string("untrained: random initialisation for tests"));
         QCOMPARE(metadata.filterOrder, restoreOrderKeys());
+        QCOMPARE(metadata.outputGain, 1.0);
     }
 
     void metadataRoundTrip() {
@@ -146,6 +147,7 @@ private Q_SLOTS:
         metadata.inputSize = 192;
         metadata.modelVersion = "2026.11-scratch-1";
         metadata.trainingNotes = "line one\nline \"two\" é";
+        metadata.outputGain = 1.25;
         const auto file = path("meta.hzm");
         saveModel(file, net, metadata);
         HarmonizerNet loaded;
@@ -153,6 +155,9 @@ private Q_SLOTS:
         QCOMPARE(back.inputSize, 192);
         QCOMPARE(back.modelVersion, metadata.modelVersion);
         QCOMPARE(back.trainingNotes, metadata.trainingNotes);
+        QCOMPARE(back.outputGain, 1.25);
+        metadata.outputGain = 0.0;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, saveModel(path("zero_gain.hzm"), net, metadata));
     }
 
     void independentWriterProducesALoadableFile() {
@@ -213,6 +218,10 @@ private Q_SLOTS:
         QTest::newRow("absurd input size") << "size.hzm"
                                            << bytes(encodeModel(state, R"({"input_size": 3, "filter_order": []})"))
                                            << "input size 3";
+        std::string negativeGain = kGoodMetadata;
+        negativeGain.replace(negativeGain.find("\"training_notes\""), 0, "\"output_gain\": -1, ");
+        QTest::newRow("negative output gain") << "gain.hzm" << bytes(encodeModel(state, negativeGain))
+                                              << "invalid output gain";
     }
     void badFiles() {
         QFETCH(QString, name);

@@ -198,6 +198,33 @@ private Q_SLOTS:
         QVERIFY2(spread > 100 * std::max(maxError, 1e-6), "the views must give different predictions");
     }
 
+    void outputGainScalesTheRawOutputsBeforeClamping() {
+        const cv::Mat image = makeComposite(320, 240, 4);
+        const cv::Mat mask = makeMask(320, 240);
+        PredictorOptions o = options();
+        o.modelPath = weakPath_;
+        o.views = 1;
+        const auto plain = Predictor(o).predict(image, mask).toArray();
+        o.outputGain = 1.5;
+        const auto scaled = Predictor(o).predict(image, mask).toArray();
+
+        HarmonizerNet net;
+        loadModel(weakPath_, net);
+        net->eval();
+        torch::NoGradGuard noGrad;
+        const auto [rgb, mask01] = inputByHand(image, mask, 256);
+        const auto raw = net->forward(rgb, mask01);
+        double maxError = 0, change = 0;
+        for (int i = 0; i < kFilterCount; ++i) {
+            maxError = std::max(maxError, std::abs(scaled[i] - std::clamp(1.5 * raw[0][i].item<double>(), -1.0, 1.0)));
+            change = std::max(change, std::abs(scaled[i] - plain[i]));
+        }
+        QVERIFY2(maxError < 1e-4, qPrintable(QString("max error %1").arg(maxError)));
+        QVERIFY2(change > 1e-3, "the gain must change the prediction");
+        o.outputGain = 0.0;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
+    }
+
     void invalidViewCountIsRefused() {
         PredictorOptions o = options();
         o.modelPath = weakPath_;

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "core/image_io.h"
 #include "core/model/model_file.h"
 #include "core/model/network.h"
+#include "core/training/calibrate.h"
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
 #include "core/training/evaluator.h"
@@ -151,6 +153,42 @@ private Q_SLOTS:
         QCOMPARE(cv::norm(cv::imread((out / "composite_images" / name).string()),
                           cv::imread((again / "composite_images" / name).string()), cv::NORM_INF),
                  0.0);
+    }
+
+    void calibrationPicksTheGainWithTheLowestFmse() {
+        // A tiny trained model on a six-filter set of the fixture photos.
+        const fs::path run = fs::path(tmp_.path().toStdString()) / "calibration_run";
+        train(tinyOptions(data_, run));
+        TrainingData data;
+        loadFolder(data_.string(), LoadOptions{}, data);
+        const auto items = splitItems(data, Split::All);
+        const fs::path set = fs::path(tmp_.path().toStdString()) / "calibration_set" / "Calib";
+        writeEvalSet(data, items, items, Family::SixFilter, 3, set.string());
+
+        CalibrationOptions options;
+        options.eval.dataset = set.string();
+        options.eval.modelPath = (run / "best.hzm").string();
+        options.eval.size = 64;
+        options.eval.views = 2;
+        options.eval.threads = 1;
+        options.gains = {0.5, 1.0, 3.0};
+        const CalibrationResult result = calibrateOutputGain(options);
+        QCOMPARE(int(result.candidates.size()), 3);
+        const auto best = std::min_element(result.candidates.begin(), result.candidates.end(),
+                                           [](const auto& a, const auto& b) { return a.meanFmse < b.meanFmse; });
+        QCOMPARE(result.bestGain, best->gain);
+        QVERIFY2(result.candidates[0].meanFmse != result.candidates[2].meanFmse, "the gain must change the results");
+        // Each candidate's figure is what the evaluator reports with that gain.
+        EvalOptions check = options.eval;
+        check.outputGain = 3.0;
+        QCOMPARE(meanOf(evaluate(check).rows, Method::Result).fmse, result.candidates[2].meanFmse);
+
+        const std::string calibrated = (run / "calibrated.hzm").string();
+        writeModelWithOutputGain(options.eval.modelPath, result.bestGain, calibrated);
+        hz::HarmonizerNet net;
+        QCOMPARE(hz::loadModel(calibrated, net).outputGain, result.bestGain);
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithOutputGain(calibrated, 1.0, calibrated));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithOutputGain(calibrated, 0.0, (run / "zero.hzm").string()));
     }
 
     void evaluatorReportsHandComputedCompositeFigures() {

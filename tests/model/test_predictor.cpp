@@ -78,6 +78,14 @@ class TestPredictor : public QObject {
         return o;
     }
 
+    // The weak model as a plain network in eval mode: the reference the predictor must match.
+    HarmonizerNet weakNetwork() const {
+        HarmonizerNet net;
+        loadModel(weakPath_, net);
+        net->eval();
+        return net;
+    }
+
 private Q_SLOTS:
     void initTestCase() {
         torch::set_num_threads(1);
@@ -135,9 +143,7 @@ private Q_SLOTS:
         QCOMPARE(predictor.metadata().inputSize, 256);
         const auto predicted = predictor.predict(image, mask).toArray();
 
-        HarmonizerNet net;
-        loadModel(weakPath_, net);
-        net->eval();
+        HarmonizerNet net = weakNetwork();
         torch::NoGradGuard noGrad;
         const auto [rgb, mask01] = inputByHand(image, mask, 256);
         const auto raw = net->forward(rgb, mask01);
@@ -169,9 +175,7 @@ private Q_SLOTS:
         Predictor predictor(o);
         const auto predicted = predictor.predict(image, mask).toArray();
 
-        HarmonizerNet net;
-        loadModel(weakPath_, net);
-        net->eval();
+        HarmonizerNet net = weakNetwork();
         torch::NoGradGuard noGrad;
         const auto [rgb, mask01] = inputByHand(image, mask, 256);
         std::array<double, kFilterCount> expected{};
@@ -208,9 +212,7 @@ private Q_SLOTS:
         o.outputGain = 1.5;
         const auto scaled = Predictor(o).predict(image, mask).toArray();
 
-        HarmonizerNet net;
-        loadModel(weakPath_, net);
-        net->eval();
+        HarmonizerNet net = weakNetwork();
         torch::NoGradGuard noGrad;
         const auto [rgb, mask01] = inputByHand(image, mask, 256);
         const auto raw = net->forward(rgb, mask01);

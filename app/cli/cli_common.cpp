@@ -30,9 +30,19 @@ void ArgParser::addPredictorOptions(bool withThreads, int defaultViews) {
     addOption("model", "FILE", "model file (.hzm), default: the shipped model");
     addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
     if (withThreads) addOption("threads", "N", "CPU threads for the network, default: every core");
+    addViewsOption(defaultViews);
+}
+
+void ArgParser::addViewsOption(int defaultViews) {
     addOption("views", "N",
               "test-time views averaged per prediction: 1, 2, 4 or 8 (flips and transposes), default " +
                   std::to_string(defaultViews));
+}
+
+int ArgParser::views(int defaultViews) const {
+    const int count = integer("views", defaultViews, 1, 8);
+    if (!isValidViewCount(count)) throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(count));
+    return count;
 }
 
 PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
@@ -40,9 +50,7 @@ PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
     options.modelPath = optional("model").value_or("");
     options.device = parseDeviceChoice(optional("device").value_or("auto"));
     if (find("threads") != nullptr) options.threads = integer("threads", 0, 0, 1024);
-    options.views = integer("views", defaultViews, 1, 8);
-    if (!isValidViewCount(options.views))
-        throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(options.views));
+    options.views = views(defaultViews);
     return options;
 }
 

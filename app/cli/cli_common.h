@@ -44,6 +44,9 @@ public:
     // for the commands that run the network; predictorOptions() reads them back.
     void addPredictorOptions(bool withThreads, int defaultViews);
     PredictorOptions predictorOptions(int defaultViews) const;
+    // --views alone (commands that build their predictor options themselves: eval, calibrate).
+    void addViewsOption(int defaultViews);
+    int views(int defaultViews) const;  // UsageError unless 1, 2, 4 or 8
 
     // Throws UsageError. Returns false when --help was given (help already printed).
     bool parse(const std::vector<std::string>& args);

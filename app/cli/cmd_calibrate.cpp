@@ -41,7 +41,7 @@ int runCalibrate(const std::vector<std::string>& args) {
     parser.addOption("output", "OUT", "calibrated model file to write (not the input)");
     parser.addOption("gains", "LIST", "comma-separated candidates, default 0.9,1,1.1,1.2,1.3,1.4");
     parser.addOption("size", "N", "evaluation size, default 256");
-    parser.addOption("views", "N", "test-time views per prediction: 1, 2, 4 or 8, default " + std::to_string(kStillImageViews));
+    parser.addViewsOption(kStillImageViews);
     parser.addOption("threads", "N", "threads, default every core");
     if (!parser.parse(args)) return 0;
 
@@ -50,9 +50,7 @@ int runCalibrate(const std::vector<std::string>& args) {
     options.eval.dataset = parser.value("dataset");
     const std::string outPath = parser.value("output");
     options.eval.size = parser.integer("size", 256, 16, 16384);
-    options.eval.views = parser.integer("views", kStillImageViews, 1, 8);
-    if (!isValidViewCount(options.eval.views))
-        throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(options.eval.views));
+    options.eval.views = parser.views(kStillImageViews);
     options.eval.threads = parser.integer("threads", 0, 0, 1024);
     options.gains = parseGains(parser.optional("gains").value_or("0.9,1,1.1,1.2,1.3,1.4"));
 

@@ -29,8 +29,7 @@ int runEval(const std::vector<std::string>& args) {
     parser.addFlag("json", "print the averages as one JSON object instead of a table");
     parser.addOption("threads", "N", "threads, default every core");
     parser.addOption("limit", "N", "evaluate only the first N composites");
-    parser.addOption("views", "N", "test-time views averaged per prediction: 1, 2, 4 or 8, default " +
-                                       std::to_string(kStillImageViews) + " (as harmonize)");
+    parser.addViewsOption(kStillImageViews);
     if (!parser.parse(args)) return 0;
 
     training::EvalOptions options;
@@ -49,9 +48,7 @@ int runEval(const std::vector<std::string>& args) {
     options.saveDir = parser.optional("save-dir").value_or("");
     options.threads = parser.integer("threads", 0, 0, 1024);
     options.limit = parser.integer("limit", 0, 0, 100000000);
-    options.views = parser.integer("views", kStillImageViews, 1, 8);
-    if (!isValidViewCount(options.views))
-        throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(options.views));
+    options.views = parser.views(kStillImageViews);
     const bool json = parser.has("json");
     const bool drawProgress = stderrIsTerminal() && !json;
 

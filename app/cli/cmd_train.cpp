@@ -66,6 +66,8 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("log-every", "N", "progress line every N steps, default 20");
     parser.addOption("val-max", "N", "validation items used per family, default 400");
     parser.addOption("clip", "X", "gradient norm clip, default 2");
+    parser.addOption("transfer-weight", "X", "weight of the final-step loss on the transfer half, default 10 (spec)");
+    parser.addOption("six-final-weight", "X", "extra final-step loss weight on the six-filter half, default 0 (spec)");
     parser.addOption("init", "MODEL.hzm", "start from these weights instead of random ones");
     parser.addOption("stop-at", "N", "checkpoint and stop after step N (the schedule still follows --steps)");
     std::vector<std::string> args = argsIn;
@@ -88,6 +90,8 @@ int runTrain(const std::vector<std::string>& argsIn) {
     options.logEvery = parser.integer("log-every", 20, 1, 100000000);
     options.valMax = parser.integer("val-max", 400, 0, 1000000);
     options.clipNorm = parser.number("clip", 2.0, 1e-6, 1e6);
+    options.transferWeight = parser.number("transfer-weight", 10.0, 0.0, 1e4);
+    options.sixFinalWeight = parser.number("six-final-weight", 0.0, 0.0, 1e4);
     options.initModel = parser.optional("init").value_or("");
     options.stopAtStep = parser.integer("stop-at", 0, 0, 100000000);
     options.stop = &g_stopRequested;

@@ -23,19 +23,30 @@ namespace {
 
 constexpr __mmask64 kBlockBytes = (__mmask64(1) << 48) - 1;  // 16 BGR pixels
 
-// Byte i (< 16) of the permuted block = channel `channel` of pixel i.
+// Byte 4i of the permuted block = channel `channel` of pixel i; with the other bytes zeroed
+// (kDwordLowBytes) the block is pixel i's code as a 32-bit integer, no widening step.
 HZ_AVX512 __m512i splitIndices(int channel) {
     alignas(64) std::uint8_t index[64] = {};
-    for (int i = 0; i < 16; ++i) index[i] = std::uint8_t(3 * i + channel);
+    for (int i = 0; i < 16; ++i) index[4 * i] = std::uint8_t(3 * i + channel);
     return _mm512_load_si512(index);
 }
+constexpr __mmask64 kDwordLowBytes = 0x1111111111111111ULL;
 
-// From [16 B codes | 16 G codes | 16 R codes | -] (128-bit lanes) to interleaved BGR.
+// packPixels leaves, per 128-bit lane L, bytes [B G R R] x 4 pixels (4L..4L+3); this
+// interleaves them as BGR for 16 pixels.
 HZ_AVX512 __m512i joinIndices() {
     alignas(64) std::uint8_t index[64] = {};
     for (int i = 0; i < 16; ++i)
-        for (int c = 0; c < 3; ++c) index[3 * i + c] = std::uint8_t(16 * c + i);
+        for (int c = 0; c < 3; ++c) index[3 * i + c] = std::uint8_t(16 * (i / 4) + 4 * c + i % 4);
     return _mm512_load_si512(index);
+}
+
+// Three vectors of 16 int32 codes -> 48 interleaved bytes (in register order of joinIndices),
+// saturating to [0, 255] on the way: two packs instead of three narrowing conversions.
+HZ_AVX512 inline __m512i packPixels(const __m512i (&codes)[3], __m512i join) {
+    const __m512i blueGreen = _mm512_packus_epi32(codes[0], codes[1]);
+    const __m512i red = _mm512_packus_epi32(codes[2], codes[2]);
+    return _mm512_permutexvar_epi8(join, _mm512_packus_epi16(blueGreen, red));
 }
 
 HZ_AVX512 inline __m512 clampUnit(__m512 v) {
@@ -94,7 +105,7 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
         __m512i codes[3];
         __m512 v[3];
         for (int c = 0; c < 3; ++c) {
-            codes[c] = _mm512_cvtepu8_epi32(_mm512_castsi512_si128(_mm512_permutexvar_epi8(split[c], bytes)));
+            codes[c] = _mm512_maskz_permutexvar_epi8(kDwordLowBytes, split[c], bytes);
             if (arithmetic) {
                 const __m512 tb = _mm512_max_ps(
                     _mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(codes[c]), toneScale[c]), toneCap),
@@ -161,12 +172,7 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
                 result[c] = _mm512_cvtps_epi32(_mm512_fmadd_ps(weights, _mm512_sub_ps(f[c], original), original));
             }
         }
-        __m128i packed[3];
-        for (int c = 0; c < 3; ++c)
-            packed[c] = _mm512_cvtusepi32_epi8(_mm512_max_epi32(result[c], _mm512_setzero_si512()));
-        const __m512i lanes = _mm512_inserti32x4(
-            _mm512_inserti32x4(_mm512_castsi128_si512(packed[0]), packed[1], 1), packed[2], 2);
-        _mm512_mask_storeu_epi8(out + 3 * i, kBlockBytes, _mm512_permutexvar_epi8(join, lanes));
+        _mm512_mask_storeu_epi8(out + 3 * i, kBlockBytes, packPixels(result, join));
     }
     if (i < count) avx2FloatRow8(plan, in + 3 * i, mask + i, out + 3 * i, count - i);
 }

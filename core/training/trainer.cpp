@@ -357,10 +357,12 @@ TrainSummary train(const TrainOptions& options) {
         for (const auto& s : steps) sixSteps.push_back(s.narrow(0, 0, k));
         const DynamicLoss six = dynamicLoss(sixSteps, batch.targets, batch.mask.narrow(0, 0, k));
         torch::Tensor loss = six.total;
+        if (options.sixFinalWeight > 0)
+            loss = loss + options.sixFinalWeight * finalStepLoss(sixSteps.back(), batch.targets.back(), batch.mask.narrow(0, 0, k));
         torch::Tensor other = torch::zeros({}, torch::kFloat32);
         const int rest = options.batchSize - k;
         if (rest > 0) {
-            other = 10.0 * finalStepLoss(steps.back().narrow(0, k, rest), batch.real.narrow(0, k, rest), batch.mask.narrow(0, k, rest));
+            other = options.transferWeight * finalStepLoss(steps.back().narrow(0, k, rest), batch.real.narrow(0, k, rest), batch.mask.narrow(0, k, rest));
             loss = loss + other;
         }
         const auto forwardDone = Clock::now();

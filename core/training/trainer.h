@@ -28,6 +28,10 @@ struct TrainOptions {
     std::string schedule = "step"; // "step" (x0.1 at 60% and 85%) or "cosine"; both after a linear warm-up
     int warmupSteps = -1;          // -1 = min(500, steps / 20)
     double clipNorm = 2.0;         // gradient norm clip
+    // The dynamic loss is normalised per sample (about 1 whatever the error), while the
+    // final-step losses are absolute, so these weights set how much each half steers.
+    double transferWeight = 10.0;  // final-step loss on the other (transfer) half; the spec's 10
+    double sixFinalWeight = 0.0;   // extra final-step loss on the six-filter half; 0 = the spec's loss alone
     int valPercent = 10;           // share of source photos in the validation split
     int stopAtStep = 0;            // > 0: checkpoint and return after this step (schedule still uses `steps`)
     const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT): checkpoint and return

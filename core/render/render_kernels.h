@@ -42,5 +42,8 @@ void avx2BasicMoments8(const std::uint8_t* row, int count, BasicMoments& moments
 void avx2BasicMoments16(const std::uint16_t* row, int count, BasicMoments& moments);
 void avx2ClampMoments8(const std::uint8_t* row, int count, ClampMoments& clamp);
 void avx2ClampMoments16(const std::uint16_t* row, int count, ClampMoments& clamp);
+// Both at once for 8-bit pixels, at clamp.threshold (only call when cpuHasAvx512()); `count`
+// pixels may span several rows of a continuous image.
+void avx512FusedMoments8(const std::uint8_t* pixels, int count, BasicMoments& moments, ClampMoments& clamp);
 
 }  // namespace hz::renderer

@@ -212,6 +212,8 @@ private Q_SLOTS:
     void histogramsCountEveryValue();
     void previewUsesHistogramsOfAnotherDepth();
     void momentPassesAgreeWithHistograms_data();
+    void imageStatisticsAgreeWithHistograms_data();
+    void imageStatisticsAgreeWithHistograms();
     void momentPassesAgreeWithHistograms();
     void threadCountAndInPlaceDoNotChangeOutput();
     void cancelFlagStopsRender();
@@ -497,7 +499,7 @@ void TestRenderer::momentPassesAgreeWithHistograms_data() {
     QTest::addColumn<int>("width");
     // Widths around the SSE2 (16 pixels) and AVX2 (32 pixels) step sizes.
     for (int depth : {CV_8U, CV_16U})
-        for (int width : {1, 15, 16, 17, 31, 32, 33, 47, 64, 101})
+        for (int width : {1, 15, 16, 17, 31, 32, 33, 47, 64, 101, 129, 700})
             QTest::newRow(qPrintable(QStringLiteral("%1-bit, %2 wide").arg(depth == CV_16U ? 16 : 8).arg(width)))
                 << depth << width;
 }
@@ -539,6 +541,87 @@ void TestRenderer::momentPassesAgreeWithHistograms() {
         QVERIFY2(clamp.sumOfMin == expectedClamp.sumOfMin, name);
         QVERIFY2(clamp.countAbove == expectedClamp.countAbove, name);
     }
+    if (!sixteen && hz::renderer::cpuHasAvx512()) {
+        // The fused pass, per row and over the whole (continuous) image in one call.
+        for (const bool wholeImage : {false, true}) {
+            hz::renderer::BasicMoments basic;
+            hz::renderer::ClampMoments clamp;
+            clamp.threshold = thresholds.threshold;
+            if (wholeImage)
+                hz::renderer::avx512FusedMoments8(image.ptr<std::uint8_t>(0), width * image.rows, basic, clamp);
+            else
+                for (int y = 0; y < image.rows; ++y)
+                    hz::renderer::avx512FusedMoments8(image.ptr<std::uint8_t>(y), width, basic, clamp);
+            QVERIFY(basic.sum == expected.sum);
+            QVERIFY(basic.max == expected.max);
+            QVERIFY(clamp.sumOfMin == expectedClamp.sumOfMin);
+            QVERIFY(clamp.countAbove == expectedClamp.countAbove);
+        }
+    }
+}
+
+void TestRenderer::imageStatisticsAgreeWithHistograms_data() {
+    QTest::addColumn<int>("depth");
+    QTest::addColumn<FilterParams>("params");
+    QTest::addColumn<QString>("guess");  // sampled, right, wrong (8-bit AVX-512 only)
+    QTest::addColumn<bool>("roi");       // a region of a larger image: rows not contiguous
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    const FilterParams clipping = params6(0.3, 0.7, 0.6, 0.4, 0.2, -0.1);
+    QTest::newRow("8-bit, sampled guess") << int(CV_8U) << clipping << "sampled" << false << 301 << 203;
+    QTest::newRow("8-bit, right guess") << int(CV_8U) << clipping << "right" << false << 301 << 203;
+    QTest::newRow("8-bit, wrong guess") << int(CV_8U) << clipping << "wrong" << false << 301 << 203;
+    QTest::newRow("8-bit, region, sampled") << int(CV_8U) << clipping << "sampled" << true << 131 << 70;
+    QTest::newRow("8-bit, region, wrong guess") << int(CV_8U) << clipping << "wrong" << true << 131 << 70;
+    QTest::newRow("8-bit, 1x1") << int(CV_8U) << clipping << "sampled" << false << 1 << 1;
+    QTest::newRow("8-bit, no contrast") << int(CV_8U) << params6(0.3, 0.2, 0, 0.4, 0, 0) << "sampled" << false << 97 << 41;
+    QTest::newRow("8-bit, nothing clips") << int(CV_8U) << params6(0.1, -0.2, 0.3, -0.4, 0.2, -0.1) << "sampled"
+                                          << false << 97 << 41;
+    QTest::newRow("16-bit") << int(CV_16U) << params6(-0.3, 0.7, 0.6, 0.4, 0.2, -0.1) << "sampled" << false << 97 << 41;
+}
+
+void TestRenderer::imageStatisticsAgreeWithHistograms() {
+    // The statistics render() takes from the image (one fused pass at guessed thresholds, or
+    // two passes) must equal the histograms' integers for every channel Contrast uses,
+    // whether the guess was right or not.
+    QFETCH(int, depth);
+    QFETCH(FilterParams, params);
+    QFETCH(QString, guess);
+    QFETCH(bool, roi);
+    QFETCH(int, width);
+    QFETCH(int, height);
+    const cv::Mat whole = makeImage({"photo", "full", width + (roi ? 9 : 0), height + (roi ? 4 : 0), depth, {}});
+    const cv::Mat image = roi ? whole(cv::Rect(5, 2, width, height)) : whole;
+    QCOMPARE(image.isContinuous(), !roi || height == 1);
+    const FilterParams p = params.clamped();
+    const hz::ImageHistograms histograms = hz::computeHistograms(image);
+    const hz::renderer::BasicMoments expected = hz::renderer::basicMomentsOf(histograms);
+    hz::renderer::ClampMoments thresholds;
+    const bool clampNeeded = hz::renderer::needsClampMoments(p, hz::renderer::toneConstants(p, expected), expected, thresholds);
+    hz::renderer::ClampMoments given = thresholds;
+    if (guess == "wrong")
+        for (auto& t : given.threshold) t = t > 0 ? t - 1 : 1;
+    hz::renderer::ImageStatistics stats;
+    QVERIFY(hz::renderer::statisticsOfImage(image, p, 2, nullptr, stats, guess == "sampled" ? nullptr : &given));
+    QVERIFY(stats.basic.sum == expected.sum);
+    QVERIFY(stats.basic.max == expected.max);
+    QCOMPARE(stats.basic.pixelCount, expected.pixelCount);
+    QCOMPARE(stats.clampNeeded, clampNeeded);
+    if (clampNeeded) {
+        const hz::renderer::ClampMoments exact = hz::renderer::clampMomentsOf(histograms, thresholds);
+        for (int c = 0; c < 3; ++c) {
+            if (thresholds.threshold[c] >= std::uint32_t(maxCodeOf(depth))) continue;  // channel not used
+            QCOMPARE(stats.clamp.threshold[c], thresholds.threshold[c]);
+            QCOMPARE(stats.clamp.sumOfMin[c], exact.sumOfMin[c]);
+            QCOMPARE(stats.clamp.countAbove[c], exact.countAbove[c]);
+        }
+    }
+    const bool fusable = depth == CV_8U && p.contrast != 0.0 && hz::renderer::cpuHasAvx512();
+    if (guess == "right" || guess == "wrong") {
+        QCOMPARE(stats.fused, fusable);
+        QCOMPARE(stats.guessMissed, fusable && clampNeeded && guess == "wrong");
+    }
+    if (!fusable) QVERIFY(!stats.fused);
 }
 
 void TestRenderer::threadCountAndInPlaceDoNotChangeOutput() {

@@ -72,6 +72,7 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
     const __m512 toneScale[3] = {_mm512_set1_ps(plan.toneScale[0]), _mm512_set1_ps(plan.toneScale[1]),
                                  _mm512_set1_ps(plan.toneScale[2])};
     const __m512 toneCap = _mm512_set1_ps(plan.toneCap);
+    const bool toneScaleNonNegative = plan.toneScale[0] >= 0 && plan.toneScale[1] >= 0 && plan.toneScale[2] >= 0;
     const __m512 contrastScale = _mm512_set1_ps(plan.contrastScale);
     const __m512 contrastOffset = _mm512_set1_ps(plan.contrastOffset);
 
@@ -89,6 +90,12 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
     const __m512 uniformSteps = _mm512_set1_ps(float(hs.uniformSteps));
     const __m512 uniformLow = _mm512_set1_ps(hs.uniformLow), uniformHigh = _mm512_set1_ps(hs.uniformHigh);
     const bool uniformEverywhere = uniform != nullptr && hs.uniformLow <= 0.0f && hs.uniformHigh >= 1.0f;
+    // Saturation x < 0 can produce values in table steps directly (see below); needs a
+    // power-of-two step count and no range check on the unscaled values.
+    const bool scaledForTable = curve && uniformEverywhere && !saturationNonNegative &&
+                                (hs.uniformSteps & (hs.uniformSteps - 1)) == 0;
+    const __m512 x1Steps = _mm512_set1_ps(float(1.0 + plan.saturation) * float(hs.uniformSteps));
+    const __m512 minusHalfXSteps = _mm512_set1_ps(float(-0.5 * plan.saturation) * float(hs.uniformSteps));
 
     int i = 0;
     for (; i + 16 <= count; i += 16) {
@@ -108,17 +115,18 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
         _mm_prefetch(reinterpret_cast<const char*>(in + 3 * i + kPrefetchBytes), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(mask + i + kPrefetchBytes / 3), _MM_HINT_T0);
         const __m512i bytes = _mm512_maskz_loadu_epi8(kBlockBytes, in + 3 * i);
-        __m512i codes[3];
+        __m512 original[3];  // the input codes as floats, for TBC and the blend
         __m512 v[3];
         for (int c = 0; c < 3; ++c) {
-            codes[c] = _mm512_maskz_permutexvar_epi8(kDwordLowBytes, split[c], bytes);
+            const __m512i codes = _mm512_maskz_permutexvar_epi8(kDwordLowBytes, split[c], bytes);
+            original[c] = _mm512_cvtepi32_ps(codes);
             if (arithmetic) {
-                const __m512 tb = _mm512_max_ps(
-                    _mm512_min_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(codes[c]), toneScale[c]), toneCap),
-                    _mm512_setzero_ps());
+                // Codes are >= 0, so a non-negative scale needs no clamp at 0.
+                __m512 tb = _mm512_min_ps(_mm512_mul_ps(original[c], toneScale[c]), toneCap);
+                if (!toneScaleNonNegative) tb = _mm512_max_ps(tb, _mm512_setzero_ps());
                 v[c] = clampUnit(_mm512_fmadd_ps(tb, contrastScale, contrastOffset));
             } else {
-                v[c] = _mm512_i32gather_ps(codes[c], tone[c], 4);
+                v[c] = _mm512_i32gather_ps(codes, tone[c], 4);
             }
         }
 
@@ -136,6 +144,11 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
             const __m512 kS = _mm512_sub_ps(_mm512_div_ps(denominator, _mm512_fmadd_ps(eps, denominator, spread)), one);
             const __m512 k = _mm512_mask_blend_ps(useS, kConst, kS);
             for (auto& value : v) value = clampUnit(_mm512_fmadd_ps(_mm512_sub_ps(value, lightness), k, value));
+        } else if (scaledForTable) {
+            // The same in table steps: scaling by a power of two is exact, so this equals
+            // the unscaled form times uniformSteps, one multiply fewer per channel.
+            const __m512 shift = _mm512_mul_ps(sum, minusHalfXSteps);
+            for (auto& value : v) value = _mm512_min_ps(_mm512_fmadd_ps(value, x1Steps, shift), uniformSteps);
         } else {
             const __m512 shift = _mm512_mul_ps(sum, minusHalfX);
             for (auto& value : v) value = _mm512_min_ps(_mm512_fmadd_ps(value, x1, shift), one);
@@ -161,8 +174,10 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
                 avx2FloatRow8(plan, in + 3 * i, mask + i, out + 3 * i, 16);
                 continue;
             }
-            for (int c = 0; c < 3; ++c)
-                f[c] = _mm512_i32gather_ps(_mm512_cvtps_epi32(_mm512_mul_ps(v[c], uniformSteps)), uniform, 4);
+            for (int c = 0; c < 3; ++c) {
+                const __m512 steps = scaledForTable ? v[c] : _mm512_mul_ps(v[c], uniformSteps);
+                f[c] = _mm512_i32gather_ps(_mm512_cvtps_epi32(steps), uniform, 4);
+            }
         } else {
             for (int c = 0; c < 3; ++c) f[c] = _mm512_mul_ps(v[c], maxCode);
         }
@@ -173,10 +188,8 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
             for (int c = 0; c < 3; ++c) result[c] = _mm512_cvtps_epi32(f[c]);
         } else {
             const __m512 weights = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(maskCodes)), scale);
-            for (int c = 0; c < 3; ++c) {
-                const __m512 original = _mm512_cvtepi32_ps(codes[c]);
-                result[c] = _mm512_cvtps_epi32(_mm512_fmadd_ps(weights, _mm512_sub_ps(f[c], original), original));
-            }
+            for (int c = 0; c < 3; ++c)
+                result[c] = _mm512_cvtps_epi32(_mm512_fmadd_ps(weights, _mm512_sub_ps(f[c], original[c]), original[c]));
         }
         _mm512_mask_storeu_epi8(out + 3 * i, kBlockBytes, packPixels(result, join));
     }

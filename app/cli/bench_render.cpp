@@ -148,6 +148,15 @@ void benchRender(const BenchOptions& options, BenchReport& report) {
                timeRender(image, mask, typical, renderer::Kernel::PortableDouble, "render_12mp_portable_kernel"));
     report.add("histograms_12mp_ms", medianMs(options.repetitions, [&] { (void)computeHistograms(image); }));
     {
+        // The statistics part of render_12mp_ms on its own (render() runs it first).
+        renderer::ImageStatistics stats;
+        report.add("statistics_12mp_ms", medianMs(options.repetitions, [&] {
+            renderer::statisticsOfImage(image, typical.clamped(), 0, nullptr, stats);
+        }));
+        report.note("statistics_12mp_route", stats.fused ? (stats.guessMissed ? "fused, guess missed" : "fused")
+                                                          : "two passes");
+    }
+    {
         const ImageHistograms histograms = computeHistograms(image);
         RenderOptions withHistograms;
         withHistograms.histograms = &histograms;

@@ -5,6 +5,7 @@
 //
 // Steps the fast path does not cover (Highlight+Shadow values outside the nearest-point
 // table's accurate range) and the last (< 16) pixels of a row go through avx2FloatRow8.
+#include <cmath>
 #include <cstring>
 
 #include "core/render/render_kernels.h"
@@ -96,6 +97,21 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
                                 (hs.uniformSteps & (hs.uniformSteps - 1)) == 0;
     const __m512 x1Steps = _mm512_set1_ps(float(1.0 + plan.saturation) * float(hs.uniformSteps));
     const __m512 minusHalfXSteps = _mm512_set1_ps(float(-0.5 * plan.saturation) * float(hs.uniformSteps));
+    // The piecewise-linear curve (HsTable::linearBase/linearSlope): 32 segments, two
+    // registers each, read with permutes instead of the nearest-point table's gathers.
+    const bool linearAvailable = curve && uniform != nullptr && hs.linearLow <= hs.linearHigh;
+    const bool linearEverywhere = linearAvailable && hs.linearLow <= 0.0f && hs.linearHigh >= 1.0f;
+    const __m512 baseLower = _mm512_loadu_ps(hs.linearBase.data()), baseUpper = _mm512_loadu_ps(hs.linearBase.data() + 16);
+    const __m512 slopeLower = _mm512_loadu_ps(hs.linearSlope.data()), slopeUpper = _mm512_loadu_ps(hs.linearSlope.data() + 16);
+    // v is in table steps when scaledForTable; segments per step is a power of two too.
+    const float vScale = scaledForTable ? float(hs.uniformSteps) : 1.0f;
+    const __m512 toSegments = _mm512_set1_ps(float(HsTable::kLinearSegments) / vScale);
+    const __m512i lastSegment = _mm512_set1_epi32(HsTable::kLinearSegments - 1);
+    // The accurate range in v's units; linearHigh itself belongs to the next (inaccurate)
+    // segment unless it is 1, so compare with the float just below it.
+    const __m512 linearLowV = _mm512_set1_ps(hs.linearLow * vScale);
+    const __m512 linearHighV =
+        _mm512_set1_ps(hs.linearHigh >= 1.0f ? vScale : std::nextafter(hs.linearHigh * vScale, 0.0f));
 
     int i = 0;
     for (; i + 16 <= count; i += 16) {
@@ -154,10 +170,27 @@ HZ_AVX512 void floatRow8(const Plan& plan, const void* src, const std::uint16_t*
             for (auto& value : v) value = _mm512_min_ps(_mm512_fmadd_ps(value, x1, shift), one);
         }
 
-        // Highlight+Shadow in output code units: the nearest point of the uniform table,
-        // where it is accurate for all 48 values (see Curve::nearestApplies).
+        // Highlight+Shadow in output code units: the piecewise-linear curve where it is proven
+        // for all 48 values, else the nearest point of the uniform table where that is (see
+        // Curve::nearestApplies), else the AVX2 kernel.
         __m512 f[3];
-        if (curve) {
+        bool linear = linearEverywhere;
+        if (!linear && linearAvailable) {
+            __mmask16 inside = 0xffff;
+            for (const __m512& value : v)
+                inside &= _mm512_cmp_ps_mask(value, linearLowV, _CMP_GE_OQ) &
+                          _mm512_cmp_ps_mask(value, linearHighV, _CMP_LE_OQ);
+            linear = inside == 0xffff;
+        }
+        if (linear) {
+            for (int c = 0; c < 3; ++c) {
+                const __m512 u = _mm512_mul_ps(v[c], toSegments);  // exact: a power of two
+                const __m512i k = _mm512_min_epi32(_mm512_cvttps_epi32(u), lastSegment);  // y = 1: t = 1
+                const __m512 t = _mm512_sub_ps(u, _mm512_cvtepi32_ps(k));
+                f[c] = _mm512_fmadd_ps(_mm512_permutex2var_ps(slopeLower, k, slopeUpper), t,
+                                       _mm512_permutex2var_ps(baseLower, k, baseUpper));
+            }
+        } else if (curve) {
             bool nearest = uniformEverywhere;
             if (!nearest && uniform != nullptr) {
                 __mmask16 inside = 0xffff;

@@ -247,7 +247,70 @@ void buildHsTable(HsTable& table, double highlight, double shadow, double tolera
     table.exactBins = exactBins[0] + exactBins[1];
 }
 
-void buildUniformCurve(HsTable& table, int steps, double tolerance) {
+namespace {
+
+// Each segment's line is the chord shifted to centre the deviations at the uniform table's
+// nodes and half-way points (spacing h = 1 / (2 steps)). Its error is then bounded from
+// those exact values: between two of them, a and b, g (monotone) lies between g(a) and g(b)
+// and the line between p(a) and p(b), so
+// |p - g| <= max(max(p(a), p(b)) - min(g(a), g(b)), max(g(a), g(b)) - min(p(a), p(b))).
+void buildLinearCurve(HsTable& table, int steps, const std::vector<double>& node, const std::vector<double>& half,
+                      double tolerance) {
+    constexpr int kSegments = HsTable::kLinearSegments;
+    const int points = 2 * steps / kSegments;  // intervals of h per segment
+    // Codes at j / (2 steps): nodes at even j, half-way points at odd j.
+    auto sampled = [&](int j) { return 255.0 * (j % 2 == 0 ? node[std::size_t(j / 2)] : half[std::size_t(j / 2)]); };
+    // Float constants evaluated in float (t = 32 y - k is exact) stay far below this.
+    constexpr double kFloatSlack = 1e-3;
+    table.linearTolerance = tolerance;
+    std::array<double, kSegments> bound{};
+    for (int k = 0; k < kSegments; ++k) {
+        const int first = points * k;
+        const double g0 = sampled(first), g1 = sampled(first + points);
+        double low = 0.0, high = 0.0;  // deviations of g from the chord
+        for (int j = 0; j <= points; ++j) {
+            const double deviation = sampled(first + j) - (g0 + (g1 - g0) * j / points);
+            low = std::min(low, deviation);
+            high = std::max(high, deviation);
+        }
+        table.linearBase[std::size_t(k)] = float(g0 + 0.5 * (low + high));
+        table.linearSlope[std::size_t(k)] = float(g1 - g0);
+        const double base = table.linearBase[std::size_t(k)], slope = table.linearSlope[std::size_t(k)];
+        double worst = 0.0;
+        for (int j = 0; j < points; ++j) {
+            const double pa = base + slope * j / points, pb = base + slope * (j + 1) / points;
+            const double ga = sampled(first + j), gb = sampled(first + j + 1);
+            worst = std::max({worst, std::max(pa, pb) - std::min(ga, gb), std::max(ga, gb) - std::min(pa, pb)});
+        }
+        bound[std::size_t(k)] = worst + kFloatSlack;
+    }
+    // The longest run of accurate segments.
+    int bestLow = 0, bestHigh = -1, runStart = -1;
+    for (int k = 0; k <= kSegments; ++k) {
+        const bool ok = k < kSegments && bound[std::size_t(k)] <= 255.0 * tolerance;
+        if (ok && runStart < 0) runStart = k;
+        if (!ok && runStart >= 0) {
+            if (k - 1 - runStart > bestHigh - bestLow) {
+                bestLow = runStart;
+                bestHigh = k - 1;
+            }
+            runStart = -1;
+        }
+    }
+    table.linearWorstError = 0.0;
+    if (bestHigh < bestLow) {
+        table.linearLow = 1.0f;
+        table.linearHigh = 0.0f;
+        return;
+    }
+    table.linearLow = float(double(bestLow) / kSegments);
+    table.linearHigh = float(double(bestHigh + 1) / kSegments);
+    for (int k = bestLow; k <= bestHigh; ++k) table.linearWorstError = std::max(table.linearWorstError, bound[std::size_t(k)]);
+}
+
+}  // namespace
+
+void buildUniformCurve(HsTable& table, int steps, double tolerance, double linearTolerance) {
     table.uniformSteps = steps;
     table.uniformTolerance = tolerance;
     table.uniformCodes.resize(std::size_t(steps) + 1);
@@ -281,7 +344,20 @@ void buildUniformCurve(HsTable& table, int steps, double tolerance) {
     }
     table.uniformLow = float(double(bestLow) / steps);
     table.uniformHigh = float(double(bestHigh) / steps);
+    buildLinearCurve(table, steps, node, half, linearTolerance);
 }
+
+double HsTable::linearCodes(double y) const {
+    const double u = y * kLinearSegments;
+    const int k = std::clamp(int(u), 0, kLinearSegments - 1);
+    return double(linearBase[std::size_t(k)]) + (u - k) * double(linearSlope[std::size_t(k)]);
+}
+
+// The piecewise-linear curve's error allowance (0.15 level): with the float kernel's budget
+// (errorBudget, 0.26 level) and rounding (0.5) the output stays within 0.91 level of the
+// exact chain, inside the 1 level the renderer promises. The nearest-point table keeps its
+// tighter 4e-4.
+constexpr double kLinearCurveTolerance = 6e-4;
 
 std::shared_ptr<const HsTable> highlightShadowTable(double highlight, double shadow, double tolerance,
                                                     int uniformSteps, double uniformTolerance, bool parallel) {
@@ -303,7 +379,7 @@ std::shared_ptr<const HsTable> highlightShadowTable(double highlight, double sha
     }
     auto table = std::make_shared<HsTable>();
     buildHsTable(*table, highlight, shadow, tolerance, curveSlopeBound(highlight, shadow), parallel);
-    if (uniformSteps > 0) buildUniformCurve(*table, uniformSteps, uniformTolerance);
+    if (uniformSteps > 0) buildUniformCurve(*table, uniformSteps, uniformTolerance, kLinearCurveTolerance);
     const std::lock_guard<std::mutex> lock(mutex);
     recent.insert(recent.begin(), Entry{key, table});
     if (recent.size() > kCapacity) recent.pop_back();

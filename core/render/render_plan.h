@@ -92,6 +92,19 @@ struct HsTable {
     double uniformTolerance = 0.0;
     std::vector<float> uniformCodes;  // 255 * g: 8-bit output code units, saves a multiply
 
+    // Built with the uniform table: g as a line on each of 32 equal segments of [0, 1], in
+    // 8-bit code units, p(y) = base_k + slope_k t with t = 32 y - k on segment k (y = 1:
+    // t = 1 on the last). Two register permutes per value instead of a gather.
+    // [linearLow, linearHigh): the longest run of segments proven within linearTolerance
+    // (including y = 1 when linearHigh is 1); power laws with exponents below 1 (shadow > 0
+    // near 0, highlight < 0 near 1) spoil the end segments of most curves.
+    static constexpr int kLinearSegments = 32;
+    float linearLow = 1.0f, linearHigh = 0.0f;  // empty when low > high
+    double linearTolerance = 0.0;
+    std::array<float, kLinearSegments> linearBase{}, linearSlope{};
+    double linearWorstError = 0.0;      // proven bound over the range, code units
+    double linearCodes(double y) const;  // p(y) with the float constants, in double
+
     // g(y) for a y given as (d, side), exactly.
     double exact(double d, bool highSide) const;
     // g(y) through the table (exact in marked bins). d is rounded to float first, as in
@@ -106,8 +119,10 @@ struct HsTable {
 void buildHsTable(HsTable& table, double highlight, double shadow, double tolerance,
                   double maxSlope, bool parallel);
 
-// Adds the uniform nearest-point table to `table` (whose highlight and shadow are set).
-void buildUniformCurve(HsTable& table, int steps, double tolerance);
+// Adds the uniform nearest-point table (within `tolerance`) and the piecewise-linear curve
+// (within `linearTolerance`) to `table`, whose highlight and shadow are set. `steps`: a
+// power of two, a multiple of kLinearSegments.
+void buildUniformCurve(HsTable& table, int steps, double tolerance, double linearTolerance);
 
 // The table for these arguments, built or taken from a small process-wide cache: it depends
 // on the arguments only, and an editor re-renders with the same curve while other sliders

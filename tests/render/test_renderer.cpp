@@ -356,6 +356,9 @@ void TestRenderer::highlightShadowTableWithinTolerance_data() {
     for (double h : values)
         for (double sh : {-1.0, -0.5, 0.0, 0.5, 0.95, 0.999, 1.0})
             QTest::newRow(qPrintable(QStringLiteral("h %1 sh %2").arg(h).arg(sh))) << h << sh;
+    // Gentle curves, where the piecewise-linear curve covers most of [0, 1].
+    for (const auto& [h, sh] : {std::pair{0.2, -0.1}, {0.1, 0.1}, {-0.1, -0.1}, {0.3, -0.3}, {0.0, 0.2}, {-0.2, 0.0}})
+        QTest::newRow(qPrintable(QStringLiteral("gentle h %1 sh %2").arg(h).arg(sh))) << h << sh;
 }
 
 void TestRenderer::highlightShadowTableWithinTolerance() {
@@ -384,7 +387,7 @@ void TestRenderer::highlightShadowTableWithinTolerance() {
     QVERIFY2(worst <= tolerance + 1e-7, qPrintable(QStringLiteral("worst %1, %2 exact bins").arg(worst).arg(table.exactBins)));
 
     // The 8-bit nearest-point shortcut within its range, and at exactly 0 and 1.
-    hz::renderer::buildUniformCurve(table, 8192, 4e-4);
+    hz::renderer::buildUniformCurve(table, 8192, 4e-4, 6e-4);
     QVERIFY(table.uniformLow <= table.uniformHigh);
     auto nearestError = [&](double y) {
         const double exact = y < 0.5 ? table.exact(y, false) : table.exact(1.0 - y, true);
@@ -395,6 +398,29 @@ void TestRenderer::highlightShadowTableWithinTolerance() {
     for (int i = 0; i < 20000; ++i) {
         const double y = table.uniformLow + (table.uniformHigh - table.uniformLow) * unit(rng);
         QVERIFY2(nearestError(y) <= 4e-4 + 1e-7, qPrintable(QStringLiteral("y %1").arg(y)));
+    }
+
+    // The piecewise-linear curve within its range [low, high) (or [low, 1]): random points,
+    // both ends and every segment boundary approached from both sides.
+    const bool gentle = QByteArray(QTest::currentDataTag()).startsWith("gentle");
+    if (gentle) QVERIFY(table.linearHigh - table.linearLow >= 30.0f / hz::renderer::HsTable::kLinearSegments);
+    if (table.linearLow <= table.linearHigh) {
+        QVERIFY(table.linearWorstError <= 255.0 * 6e-4);
+        auto linearError = [&](double y) {
+            const double exact = y < 0.5 ? table.exact(y, false) : table.exact(1.0 - y, true);
+            return std::abs(table.linearCodes(y) / 255.0 - exact);
+        };
+        const double low = table.linearLow;
+        const double high = table.linearHigh >= 1.0f ? 1.0 : double(std::nextafter(table.linearHigh, 0.0f));
+        std::vector<double> ys{low, high};
+        for (int k = 1; k < hz::renderer::HsTable::kLinearSegments; ++k) {
+            const double edge = double(k) / hz::renderer::HsTable::kLinearSegments;
+            if (edge > low && edge < high)
+                ys.insert(ys.end(), {edge, double(std::nextafter(float(edge), 0.0f)), double(std::nextafter(float(edge), 1.0f))});
+        }
+        for (int i = 0; i < 20000; ++i) ys.push_back(double(float(low + (high - low) * unit(rng))));
+        for (double y : ys)
+            if (y <= high) QVERIFY2(linearError(y) <= 6e-4 + 1e-7, qPrintable(QStringLiteral("y %1").arg(y)));
     }
 }
 

@@ -117,6 +117,25 @@ private Q_SLOTS:
         QVERIFY2(sameWeights(straight / "last.hzm", resumed / "last.hzm"), "a resumed run must equal an uninterrupted one");
     }
 
+    void lossWeightsSteerTheRun() {
+        // The spec's weights given explicitly reproduce the default run; an extra final-step
+        // term on the six-filter half, or no transfer term, changes the weights it ends with.
+        const fs::path root = fs::path(tmp_.path().toStdString());
+        const auto run = [&](const char* name, double transferWeight, double sixFinalWeight) {
+            TrainOptions options = tinyOptions(data_, root / name);
+            options.steps = 2;
+            options.valEvery = 0;
+            options.transferWeight = transferWeight;
+            options.sixFinalWeight = sixFinalWeight;
+            train(options);
+            return root / name / "last.hzm";
+        };
+        const fs::path spec = run("weights-default", 10.0, 0.0);
+        QVERIFY(sameWeights(spec, run("weights-explicit", 10.0, 0.0)));
+        QVERIFY(!sameWeights(spec, run("weights-six-final", 10.0, 10.0)));
+        QVERIFY(!sameWeights(spec, run("weights-no-transfer", 0.0, 0.0)));
+    }
+
     void resumeWithoutCheckpointIsAnError() {
         TrainOptions options = tinyOptions(data_, fs::path(tmp_.path().toStdString()) / "fresh");
         options.resume = true;

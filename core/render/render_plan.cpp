@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <utility>
 
 #include <opencv2/core/utility.hpp>
 
@@ -249,6 +250,25 @@ void buildHsTable(HsTable& table, double highlight, double shadow, double tolera
 
 namespace {
 
+// The longest run of consecutive indices in [0, count) where ok(i) holds, as {first, last};
+// {1, 0} (last < first) when there is none.
+template <typename Ok>
+std::pair<int, int> longestRun(int count, Ok&& ok) {
+    int bestLow = 1, bestHigh = 0, runStart = -1;
+    for (int k = 0; k <= count; ++k) {
+        const bool good = k < count && ok(k);
+        if (good && runStart < 0) runStart = k;
+        if (!good && runStart >= 0) {
+            if (k - 1 - runStart > bestHigh - bestLow) {
+                bestLow = runStart;
+                bestHigh = k - 1;
+            }
+            runStart = -1;
+        }
+    }
+    return {bestLow, bestHigh};
+}
+
 // Each segment's line is the chord shifted to centre the deviations at the uniform table's
 // nodes and half-way points (spacing h = 1 / (2 steps)). Its error is then bounded from
 // those exact values: between two of them, a and b, g (monotone) lies between g(a) and g(b)
@@ -284,19 +304,8 @@ void buildLinearCurve(HsTable& table, int steps, const std::vector<double>& node
         }
         bound[std::size_t(k)] = worst + kFloatSlack;
     }
-    // The longest run of accurate segments.
-    int bestLow = 0, bestHigh = -1, runStart = -1;
-    for (int k = 0; k <= kSegments; ++k) {
-        const bool ok = k < kSegments && bound[std::size_t(k)] <= 255.0 * tolerance;
-        if (ok && runStart < 0) runStart = k;
-        if (!ok && runStart >= 0) {
-            if (k - 1 - runStart > bestHigh - bestLow) {
-                bestLow = runStart;
-                bestHigh = k - 1;
-            }
-            runStart = -1;
-        }
-    }
+    const auto [bestLow, bestHigh] =
+        longestRun(kSegments, [&](int k) { return bound[std::size_t(k)] <= 255.0 * tolerance; });
     table.linearWorstError = 0.0;
     if (bestHigh < bestLow) {
         table.linearLow = 1.0f;
@@ -330,18 +339,7 @@ void buildUniformCurve(HsTable& table, int steps, double tolerance, double linea
         return std::max(below, above) <= tolerance;
     };
     // The longest run of accurate nodes (the curve is steep only near 0 and 1, if at all).
-    int bestLow = 1, bestHigh = 0, runStart = -1;
-    for (int k = 0; k <= steps + 1; ++k) {
-        const bool ok = k <= steps && accurate(k);
-        if (ok && runStart < 0) runStart = k;
-        if (!ok && runStart >= 0) {
-            if (k - 1 - runStart > bestHigh - bestLow) {
-                bestLow = runStart;
-                bestHigh = k - 1;
-            }
-            runStart = -1;
-        }
-    }
+    const auto [bestLow, bestHigh] = longestRun(steps + 1, accurate);
     table.uniformLow = float(double(bestLow) / steps);
     table.uniformHigh = float(double(bestHigh) / steps);
     buildLinearCurve(table, steps, node, half, linearTolerance);

@@ -71,7 +71,9 @@ std::vector<int> evenlySpaced(const std::vector<int>& items, int maxCount) {
     return out;
 }
 
-ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse) {
+// valFmse: this model's own validation figure (best.hzm), or with `bestSoFar` the best one of
+// the run so far (the checkpoint and last.hzm, whose weights may not have been validated).
+ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse, bool bestSoFar = false) {
     ModelMetadata metadata;
     metadata.inputSize = options.size;
     for (const auto& spec : filterSpecs()) metadata.filterOrder.push_back(spec.key);
@@ -81,7 +83,8 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse)
           << ", step " << step << " of " << options.steps << ", Adam lr " << options.learningRate << " (" << options.schedule
           << " schedule), seed " << options.seed << "; data:";
     for (const auto& dir : options.dataDirs) notes << " " << fs::path(dir).filename().string();
-    if (valFmse >= 0) notes << "; validation fMSE " << valFmse;
+    notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight;
+    if (valFmse >= 0) notes << (bestSoFar ? "; best validation fMSE so far " : "; validation fMSE ") << valFmse;
     metadata.trainingNotes = notes.str();
     return metadata;
 }
@@ -162,7 +165,7 @@ void saveCheckpoint(const TrainOptions& options, HarmonizerNet& net, torch::opti
     std::error_code ec;
     fs::remove_all(staging, ec);
     fs::create_directories(staging);
-    saveModel((staging / "model.hzm").string(), net, metadataFor(options, state.step, state.bestValFmse));
+    saveModel((staging / "model.hzm").string(), net, metadataFor(options, state.step, state.bestValFmse, /*bestSoFar=*/true));
     torch::save(optimizer, (staging / "optimizer.pt").string());
     torch::save(torchRngState(), (staging / "torch_rng.pt").string());
     std::ostringstream rngText;

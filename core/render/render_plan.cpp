@@ -282,7 +282,6 @@ void buildLinearCurve(HsTable& table, int steps, const std::vector<double>& node
     auto sampled = [&](int j) { return 255.0 * (j % 2 == 0 ? node[std::size_t(j / 2)] : half[std::size_t(j / 2)]); };
     // Float constants evaluated in float (t = 32 y - k is exact) stay far below this.
     constexpr double kFloatSlack = 1e-3;
-    table.linearTolerance = tolerance;
     std::array<double, kSegments> bound{};
     for (int k = 0; k < kSegments; ++k) {
         const int first = points * k;

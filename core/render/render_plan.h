@@ -95,12 +95,11 @@ struct HsTable {
     // Built with the uniform table: g as a line on each of 32 equal segments of [0, 1], in
     // 8-bit code units, p(y) = base_k + slope_k t with t = 32 y - k on segment k (y = 1:
     // t = 1 on the last). Two register permutes per value instead of a gather.
-    // [linearLow, linearHigh): the longest run of segments proven within linearTolerance
+    // [linearLow, linearHigh): the longest run of segments proven within the linear tolerance
     // (including y = 1 when linearHigh is 1); power laws with exponents below 1 (shadow > 0
     // near 0, highlight < 0 near 1) spoil the end segments of most curves.
     static constexpr int kLinearSegments = 32;
     float linearLow = 1.0f, linearHigh = 0.0f;  // empty when low > high
-    double linearTolerance = 0.0;
     std::array<float, kLinearSegments> linearBase{}, linearSlope{};
     double linearWorstError = 0.0;      // proven bound over the range, code units
     double linearCodes(double y) const;  // p(y) with the float constants, in double

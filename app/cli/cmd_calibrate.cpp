@@ -1,6 +1,7 @@
-// `harmonizer-cli calibrate`: chooses the model's output gain on training photos and writes a
-// copy of the model file carrying it (see core/training/calibrate.h).
+// `harmonizer-cli calibrate`: chooses the model's output gain and input size on training photos
+// and writes a copy of the model file carrying them (see core/training/calibrate.h).
 #ifdef HZ_HAVE_TRAINING
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -10,8 +11,8 @@
 namespace hz::cli {
 namespace {
 
-std::vector<double> parseGains(const std::string& text) {
-    std::vector<double> gains;
+std::vector<double> parseNumberList(const std::string& option, const std::string& text) {
+    std::vector<double> values;
     std::stringstream stream(text);
     std::string item;
     while (std::getline(stream, item, ',')) {
@@ -22,24 +23,48 @@ std::vector<double> parseGains(const std::string& text) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used == 0 || used != item.size()) throw UsageError("--gains: '" + item + "' is not a number");
-        if (!isValidOutputGain(value)) throw UsageError("--gains: " + item + " is outside (0, 4]");
-        gains.push_back(value);
+        if (used == 0 || used != item.size()) throw UsageError("--" + option + ": '" + item + "' is not a number");
+        values.push_back(value);
     }
-    if (gains.empty()) throw UsageError("--gains needs at least one value");
+    if (values.empty()) throw UsageError("--" + option + " needs at least one value");
+    return values;
+}
+
+std::string shortNumber(double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+std::vector<double> parseGains(const std::string& text) {
+    const auto gains = parseNumberList("gains", text);
+    for (double gain : gains)
+        if (!isValidOutputGain(gain)) throw UsageError("--gains: " + shortNumber(gain) + " is outside (0, 4]");
     return gains;
+}
+
+std::vector<int> parseInputSizes(const std::string& text) {
+    std::vector<int> sizes;
+    for (double value : parseNumberList("input-sizes", text)) {
+        if (value != std::floor(value) || !isValidInputSize(int(value)))
+            throw UsageError("--input-sizes: " + shortNumber(value) + " is not a whole number in 32-4096");
+        sizes.push_back(int(value));
+    }
+    return sizes;
 }
 
 int runCalibrate(const std::vector<std::string>& args) {
     ArgParser parser("calibrate", "--model IN.hzm --dataset DIR -o OUT.hzm [options]",
                      "Evaluates the model with each candidate output gain (its raw outputs multiplied by the gain\n"
-                     "before clamping) on an iHarmony4-layout set and writes a copy of the model file carrying the\n"
-                     "gain with the lowest mean fMSE. Make the set from training photos (make-evalset --split train):\n"
-                     "a gain chosen on the validation split would flatter the validation figures.");
+                     "before clamping) and each candidate network input size on an iHarmony4-layout set and writes a\n"
+                     "copy of the model file carrying the pair with the lowest mean fMSE. Make the set from training\n"
+                     "photos (make-evalset --split train): a choice made on the validation split would flatter the\n"
+                     "validation figures.");
     parser.addOption("model", "FILE", "model file to calibrate");
     parser.addOption("dataset", "DIR", "iHarmony4-layout folder (a subset or a folder of subsets)");
     parser.addOption("output", "OUT", "calibrated model file to write (not the input)");
     parser.addOption("gains", "LIST", "comma-separated candidates, default 0.9,1,1.1,1.2,1.3,1.4");
+    parser.addOption("input-sizes", "LIST", "comma-separated network input sides, default the model file's own");
     parser.addOption("size", "N", "evaluation size, default 256");
     parser.addViewsOption(kStillImageViews);
     parser.addOption("threads", "N", "threads, default every core");
@@ -53,20 +78,23 @@ int runCalibrate(const std::vector<std::string>& args) {
     options.eval.views = parser.views(kStillImageViews);
     options.eval.threads = parser.integer("threads", 0, 0, 1024);
     options.gains = parseGains(parser.optional("gains").value_or("0.9,1,1.1,1.2,1.3,1.4"));
+    if (const auto sizes = parser.optional("input-sizes")) options.inputSizes = parseInputSizes(*sizes);
 
     const auto result = training::calibrateOutputGain(options, [&](int done, int total) {
-        if (stderrIsTerminal()) std::fprintf(stderr, "\rcalibrate: %d/%d gains", done, total);
+        if (stderrIsTerminal()) std::fprintf(stderr, "\rcalibrate: %d/%d candidates", done, total);
         if (stderrIsTerminal() && done == total) std::fprintf(stderr, "\n");
     });
-    std::printf("gain  mean fMSE\n");
-    for (const auto& candidate : result.candidates)
-        std::printf("%-5g %.2f%s\n", candidate.gain, candidate.meanFmse, candidate.gain == result.bestGain ? "  <- chosen" : "");
-    training::writeModelWithOutputGain(options.eval.modelPath, result.bestGain, outPath);
-    std::printf("wrote %s with output gain %g\n", outPath.c_str(), result.bestGain);
+    std::printf("input  gain  mean fMSE\n");
+    for (const auto& candidate : result.candidates) {
+        const bool chosen = candidate.gain == result.bestGain && candidate.inputSize == result.bestInputSize;
+        std::printf("%-6d %-5g %.2f%s\n", candidate.inputSize, candidate.gain, candidate.meanFmse, chosen ? "  <- chosen" : "");
+    }
+    training::writeCalibratedModel(options.eval.modelPath, result.bestGain, result.bestInputSize, outPath);
+    std::printf("wrote %s with output gain %g and input size %d\n", outPath.c_str(), result.bestGain, result.bestInputSize);
     return 0;
 }
 
-Registrar registrar{{"calibrate", "choose the model's output gain on training photos", runCalibrate}};
+Registrar registrar{{"calibrate", "choose the model's output gain and input size on training photos", runCalibrate}};
 
 }  // namespace
 }  // namespace hz::cli

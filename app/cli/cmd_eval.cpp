@@ -30,6 +30,7 @@ int runEval(const std::vector<std::string>& args) {
     parser.addOption("threads", "N", "threads, default every core");
     parser.addOption("limit", "N", "evaluate only the first N composites");
     parser.addViewsOption(kStillImageViews);
+    parser.addOption("input-size", "N", "run the network at N x N instead of the model file's input size (32-4096)");
     if (!parser.parse(args)) return 0;
 
     training::EvalOptions options;
@@ -49,6 +50,7 @@ int runEval(const std::vector<std::string>& args) {
     options.threads = parser.integer("threads", 0, 0, 1024);
     options.limit = parser.integer("limit", 0, 0, 100000000);
     options.views = parser.views(kStillImageViews);
+    if (parser.has("input-size")) options.inputSize = parser.integer("input-size", 128, 32, 4096);
     const bool json = parser.has("json");
     const bool drawProgress = stderrIsTerminal() && !json;
 

@@ -135,7 +135,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
         throw Error("model file '" + path + "' has an invalid output gain " + std::to_string(metadata.outputGain) +
                     " (expected a number in (0, 4])");
 
-    if (metadata.inputSize < 32 || metadata.inputSize > 4096)
+    if (!isValidInputSize(metadata.inputSize))
         throw Error("model file '" + path + "' has an invalid input size " + std::to_string(metadata.inputSize) +
                     " (expected 32..4096)");
     const auto expectedOrder = restoreOrderKeys();
@@ -153,6 +153,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 }  // namespace
 
 bool isValidOutputGain(double gain) { return std::isfinite(gain) && gain > 0.0 && gain <= 4.0; }
+bool isValidInputSize(int side) { return side >= 32 && side <= 4096; }
 
 std::vector<std::string> restoreOrderKeys() {
     std::vector<std::string> keys;

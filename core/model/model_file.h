@@ -22,7 +22,9 @@ inline constexpr int kModelFormatVersion = 1;
 
 struct ModelMetadata {
     int formatVersion = kModelFormatVersion;
-    int inputSize = 256;                      // the network's square input side
+    // The square side the predictor resizes to: the training size, or a larger side chosen
+    // by `harmonizer-cli calibrate` (see core/training/calibrate.h).
+    int inputSize = 256;
     std::vector<std::string> filterOrder;     // spec keys in restore order
     std::string modelVersion;                 // e.g. "2026.11-scratch-1"
     std::string trainingNotes;                // free text: data, recipe, steps
@@ -34,6 +36,8 @@ struct ModelMetadata {
 
 // Valid output gains: finite, in (0, 4].
 bool isValidOutputGain(double gain);
+// Valid input sides: 32 to 4096 (the body is fully convolutional and pools globally).
+bool isValidInputSize(int side);
 
 // The spec's filter keys in restore order (what filterOrder must hold).
 std::vector<std::string> restoreOrderKeys();

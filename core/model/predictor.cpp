@@ -108,6 +108,7 @@ struct Predictor::State {
     int threads = 1;
     int views = 1;
     double outputGain = 1.0;
+    int inputSize = 128;
     PredictionTiming timing;
 };
 
@@ -140,6 +141,9 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     s.outputGain = options.outputGain.value_or(s.metadata.outputGain);
     if (!isValidOutputGain(s.outputGain))
         throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
+    s.inputSize = options.inputSize.value_or(s.metadata.inputSize);
+    if (!isValidInputSize(s.inputSize))
+        throw Error("network input size must be 32 to 4096, got " + std::to_string(s.inputSize));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);
@@ -156,7 +160,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
     c10::InferenceMode inferenceMode;
 
     auto start = Clock::now();
-    NetworkInput input = prepareNetworkInput(image, mask, s.metadata.inputSize);
+    NetworkInput input = prepareNetworkInput(image, mask, s.inputSize);
     if (s.views > 1) {
         input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
         input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]

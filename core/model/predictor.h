@@ -28,6 +28,8 @@ struct PredictorOptions {
     int views = 1;
     // Replaces the model file's output gain (ModelMetadata::outputGain): for calibration runs.
     std::optional<double> outputGain;
+    // Replaces the model file's input size (ModelMetadata::inputSize): for calibration runs.
+    std::optional<int> inputSize;
 };
 
 // The views the product uses for a still image (CLI predict/harmonize/eval, the editor):

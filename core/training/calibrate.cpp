@@ -14,27 +14,43 @@ CalibrationResult calibrateOutputGain(const CalibrationOptions& options, const s
     for (double gain : options.gains)
         if (!isValidOutputGain(gain))
             throw Error("candidate gain " + std::to_string(gain) + " is not a number in (0, 4]");
+    for (int side : options.inputSizes)
+        if (!isValidInputSize(side))
+            throw Error("candidate input size " + std::to_string(side) + " is outside 32-4096");
+    std::vector<int> sizes = options.inputSizes;
+    if (sizes.empty()) {
+        HarmonizerNet net;
+        sizes.push_back(loadModel(options.eval.modelPath, net).inputSize);
+    }
     CalibrationResult result;
-    for (std::size_t i = 0; i < options.gains.size(); ++i) {
-        EvalOptions eval = options.eval;
-        eval.outputGain = options.gains[i];
-        const EvalReport report = evaluate(eval);
-        result.candidates.push_back({options.gains[i], meanOf(report.rows, Method::Result).fmse});
-        if (progress) progress(int(i) + 1, int(options.gains.size()));
+    const int total = int(sizes.size() * options.gains.size());
+    for (int side : sizes) {
+        for (double gain : options.gains) {
+            EvalOptions eval = options.eval;
+            eval.outputGain = gain;
+            eval.inputSize = side;
+            const EvalReport report = evaluate(eval);
+            result.candidates.push_back({gain, side, meanOf(report.rows, Method::Result).fmse});
+            if (progress) progress(int(result.candidates.size()), total);
+        }
     }
     const GainCandidate* best = &result.candidates.front();
     for (const auto& candidate : result.candidates)
         if (candidate.meanFmse < best->meanFmse) best = &candidate;
     result.bestGain = best->gain;
+    result.bestInputSize = best->inputSize;
     return result;
 }
 
-void writeModelWithOutputGain(const std::string& modelPath, double gain, const std::string& outPath) {
+void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath) {
     if (!isValidOutputGain(gain)) throw Error("output gain " + std::to_string(gain) + " is not a number in (0, 4]");
+    if (inputSize > 0 && !isValidInputSize(inputSize))
+        throw Error("input size " + std::to_string(inputSize) + " is outside 32-4096");
     refuseToOverwriteInputs(outPath, {modelPath});
     HarmonizerNet net;
     ModelMetadata metadata = loadModel(modelPath, net);
     metadata.outputGain = gain;
+    if (inputSize > 0) metadata.inputSize = inputSize;
     saveModel(outPath, net, metadata);
 }
 

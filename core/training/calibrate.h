@@ -1,9 +1,14 @@
 #pragma once
-// Output-gain calibration: a regressor trained with squared errors shrinks its answers toward
-// 0 (under doubt, a smaller edit costs less), so the shipped model's raw outputs are scaled by a
-// factor stored in the model file (ModelMetadata::outputGain). The factor is chosen on an
-// evaluation set made from TRAINING photos (`make-evalset --split train`), never on the
-// validation split whose figures are reported.
+// Test-time calibration, stored in the model file and chosen on an evaluation set made from
+// TRAINING photos (`make-evalset --split train`), never on the validation split whose figures
+// are reported:
+// - output gain (ModelMetadata::outputGain): a regressor trained with squared errors shrinks
+//   its answers toward 0 (under doubt, a smaller edit costs less), so the raw outputs are
+//   scaled by a factor;
+// - input size (ModelMetadata::inputSize): training crops 55-100% of a photo's short side
+//   and resizes the crop, while the predictor squeezes the whole photo into the square, so
+//   things look smaller to the network than in training; a larger input side than the
+//   training size undoes that (the "FixRes" effect).
 #include <string>
 #include <vector>
 
@@ -12,26 +17,30 @@
 namespace hz::training {
 
 struct CalibrationOptions {
-    EvalOptions eval;          // dataset, model, size, views, threads (outputGain is set per candidate)
-    std::vector<double> gains;  // candidates, each valid for isValidOutputGain
+    EvalOptions eval;             // dataset, model, size, views, threads (gain and input size set per candidate)
+    std::vector<double> gains;    // candidates, each valid for isValidOutputGain
+    std::vector<int> inputSizes;  // candidates, each valid for isValidInputSize; empty = the file's own
 };
 
 struct GainCandidate {
     double gain = 1.0;
+    int inputSize = 0;      // the network's input side for this candidate
     double meanFmse = 0.0;  // mean over all composites of the dataset
 };
 
 struct CalibrationResult {
-    std::vector<GainCandidate> candidates;  // in the order given
-    double bestGain = 1.0;                  // the lowest mean fMSE (the first of equals)
+    std::vector<GainCandidate> candidates;  // every (input size, gain), sizes outermost, in the order given
+    double bestGain = 1.0;                  // of the lowest mean fMSE (the first of equals)
+    int bestInputSize = 0;
 };
 
-// Evaluates every candidate; `progress(done, total)` after each one. Throws hz::Error.
+// Evaluates every (input size, gain) pair; `progress(done, total)` after each one. Throws hz::Error.
 CalibrationResult calibrateOutputGain(const CalibrationOptions& options,
                                       const std::function<void(int, int)>& progress = {});
 
-// A copy of the model file at `modelPath` with its output gain set to `gain`, written
-// atomically to `outPath` (never over `modelPath`). Throws hz::Error.
-void writeModelWithOutputGain(const std::string& modelPath, double gain, const std::string& outPath);
+// A copy of the model file at `modelPath` with its output gain set to `gain` and, when
+// `inputSize` > 0, its input size set to `inputSize`, written atomically to `outPath` (never
+// over `modelPath`). Throws hz::Error.
+void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath);
 
 }  // namespace hz::training

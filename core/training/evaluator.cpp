@@ -143,6 +143,7 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         predictorOptions.threads = options.threads;
         predictorOptions.views = options.views;
         predictorOptions.outputGain = options.outputGain;
+        predictorOptions.inputSize = options.inputSize;
         predictor = std::make_unique<Predictor>(predictorOptions);
         report.modelPath = options.modelPath.empty() ? defaultModelPath() : options.modelPath;
         report.modelVersion = predictor->metadata().modelVersion;

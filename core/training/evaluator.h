@@ -25,6 +25,7 @@ struct EvalOptions {
     int threads = 0;
     int views = 1;             // PredictorOptions::views
     std::optional<double> outputGain;  // PredictorOptions::outputGain
+    std::optional<int> inputSize;      // PredictorOptions::inputSize
     int limit = 0;             // evaluate at most this many composites (0 = all)
 };
 

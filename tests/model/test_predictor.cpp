@@ -227,6 +227,32 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
     }
 
+    void inputSizeOverrideResizesToThatSide() {
+        const cv::Mat image = makeComposite(320, 240, 5);
+        const cv::Mat mask = makeMask(320, 240);
+        PredictorOptions o = options();
+        o.modelPath = weakPath_;
+        o.views = 1;
+        o.inputSize = 160;
+        const auto predicted = Predictor(o).predict(image, mask).toArray();
+
+        HarmonizerNet net = weakNetwork();
+        torch::NoGradGuard noGrad;
+        const auto [rgb, mask01] = inputByHand(image, mask, 160);
+        const auto raw = net->forward(rgb, mask01);
+        const auto [rgbFile, maskFile] = inputByHand(image, mask, 256);
+        const auto rawFile = net->forward(rgbFile, maskFile);
+        double maxError = 0, change = 0;
+        for (int i = 0; i < kFilterCount; ++i) {
+            maxError = std::max(maxError, std::abs(predicted[i] - std::clamp(raw[0][i].item<double>(), -1.0, 1.0)));
+            change = std::max(change, std::abs(predicted[i] - std::clamp(rawFile[0][i].item<double>(), -1.0, 1.0)));
+        }
+        QVERIFY2(maxError < 1e-4, qPrintable(QString("max error %1").arg(maxError)));
+        QVERIFY2(change > 1e-4, "another input side must give another prediction");
+        o.inputSize = 16;
+        QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
+    }
+
     void invalidViewCountIsRefused() {
         PredictorOptions o = options();
         o.modelPath = weakPath_;

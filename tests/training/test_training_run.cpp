@@ -191,23 +191,37 @@ private Q_SLOTS:
         options.eval.views = 2;
         options.eval.threads = 1;
         options.gains = {0.5, 1.0, 3.0};
+        options.inputSizes = {64, 96};
         const CalibrationResult result = calibrateOutputGain(options);
-        QCOMPARE(int(result.candidates.size()), 3);
+        QCOMPARE(int(result.candidates.size()), 6);
         const auto best = std::min_element(result.candidates.begin(), result.candidates.end(),
                                            [](const auto& a, const auto& b) { return a.meanFmse < b.meanFmse; });
         QCOMPARE(result.bestGain, best->gain);
+        QCOMPARE(result.bestInputSize, best->inputSize);
+        QCOMPARE(result.candidates[5].inputSize, 96);
+        QCOMPARE(result.candidates[5].gain, 3.0);
         QVERIFY2(result.candidates[0].meanFmse != result.candidates[2].meanFmse, "the gain must change the results");
-        // Each candidate's figure is what the evaluator reports with that gain.
+        QVERIFY2(result.candidates[1].meanFmse != result.candidates[4].meanFmse, "the input size must change the results");
+        // Each candidate's figure is what the evaluator reports with that gain and input size.
         EvalOptions check = options.eval;
         check.outputGain = 3.0;
-        QCOMPARE(meanOf(evaluate(check).rows, Method::Result).fmse, result.candidates[2].meanFmse);
+        check.inputSize = 96;
+        QCOMPARE(meanOf(evaluate(check).rows, Method::Result).fmse, result.candidates[5].meanFmse);
 
         const std::string calibrated = (run / "calibrated.hzm").string();
-        writeModelWithOutputGain(options.eval.modelPath, result.bestGain, calibrated);
+        writeCalibratedModel(options.eval.modelPath, result.bestGain, result.bestInputSize, calibrated);
         hz::HarmonizerNet net;
-        QCOMPARE(hz::loadModel(calibrated, net).outputGain, result.bestGain);
-        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithOutputGain(calibrated, 1.0, calibrated));
-        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithOutputGain(calibrated, 0.0, (run / "zero.hzm").string()));
+        const hz::ModelMetadata metadata = hz::loadModel(calibrated, net);
+        QCOMPARE(metadata.outputGain, result.bestGain);
+        QCOMPARE(metadata.inputSize, result.bestInputSize);
+        // The file's own input size when none is asked for.
+        writeCalibratedModel(calibrated, 1.0, 0, (run / "same_size.hzm").string());
+        QCOMPARE(hz::loadModel((run / "same_size.hzm").string(), net).inputSize, result.bestInputSize);
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 0, calibrated));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 0.0, 0, (run / "zero.hzm").string()));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 16, (run / "tiny.hzm").string()));
+        options.inputSizes = {8};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, calibrateOutputGain(options));
     }
 
     void evaluatorReportsHandComputedCompositeFigures() {

@@ -155,4 +155,21 @@ std::string ArgParser::help() const {
 
 bool stderrIsTerminal() { return ::isatty(STDERR_FILENO) != 0; }
 
+std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name) {
+    std::vector<std::string> values, rest;
+    const std::string flag = "--" + name, prefix = flag + "=";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == flag) {
+            if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+            values.push_back(args[++i]);
+        } else if (args[i].rfind(prefix, 0) == 0) {
+            values.push_back(args[i].substr(prefix.size()));
+        } else {
+            rest.push_back(args[i]);
+        }
+    }
+    args = rest;
+    return values;
+}
+
 }  // namespace hz::cli

@@ -76,4 +76,8 @@ private:
 // True when stderr is a terminal (progress lines are only drawn then).
 bool stderrIsTerminal();
 
+// ArgParser keeps one value per option; a repeatable option (--data, --model) is taken out of
+// `args` first: its values in order. Throws UsageError when the last one has no value.
+std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
+
 }  // namespace hz::cli

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "core/training/average.h"
 #include "core/training/calibrate.h"
 
 namespace hz::cli {
@@ -93,6 +94,34 @@ int runCalibrate(const std::vector<std::string>& args) {
     std::printf("wrote %s with output gain %g and input size %d\n", outPath.c_str(), result.bestGain, result.bestInputSize);
     return 0;
 }
+
+int runAverage(const std::vector<std::string>& argsIn) {
+    ArgParser parser("average", "--model A.hzm --model B.hzm [--model ...] -o OUT.hzm [options]",
+                     "Writes the weighted mean of several networks' weights (a \"model soup\") as one model file. Meant for\n"
+                     "runs fine-tuned from the same weights; calibrate the result afterwards. The metadata (input\n"
+                     "size, output gain) is the first model's.");
+    parser.addOption("model", "FILE", "a model file (repeat: at least two)");
+    parser.addOption("weights", "LIST", "comma-separated weights, one per model, default equal");
+    parser.addOption("version", "TEXT", "model version to store, default the first model's");
+    parser.addOption("output", "OUT", "model file to write (not one of the inputs)");
+    std::vector<std::string> args = argsIn;
+    const std::vector<std::string> models = takeRepeated(args, "model");
+    if (!parser.parse(args)) return 0;
+    if (models.size() < 2) throw UsageError("average needs at least two --model files");
+    std::vector<double> weights;
+    if (const auto text = parser.optional("weights")) {
+        weights = parseNumberList("weights", *text);
+        if (weights.size() != models.size())
+            throw UsageError("--weights has " + std::to_string(weights.size()) + " values for " +
+                             std::to_string(models.size()) + " models");
+    }
+    const std::string outPath = parser.value("output");
+    training::writeAveragedModel(models, weights, parser.optional("version").value_or(""), outPath);
+    std::printf("wrote %s, the mean of %zu models\n", outPath.c_str(), models.size());
+    return 0;
+}
+
+Registrar averageRegistrar{{"average", "average the weights of several fine-tuned models into one file", runAverage}};
 
 Registrar registrar{{"calibrate", "choose the model's output gain and input size on training photos", runCalibrate}};
 

@@ -21,24 +21,6 @@ namespace fs = std::filesystem;
 namespace hz::cli {
 namespace {
 
-// ArgParser keeps one value per option; --data may be repeated, so it is taken out first.
-std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name) {
-    std::vector<std::string> values, rest;
-    const std::string flag = "--" + name, prefix = flag + "=";
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == flag) {
-            if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-            values.push_back(args[++i]);
-        } else if (args[i].rfind(prefix, 0) == 0) {
-            values.push_back(args[i].substr(prefix.size()));
-        } else {
-            rest.push_back(args[i]);
-        }
-    }
-    args = rest;
-    return values;
-}
-
 std::atomic<bool> g_stopRequested{false};
 
 extern "C" void onStopSignal(int) { g_stopRequested.store(true); }

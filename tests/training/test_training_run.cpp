@@ -16,6 +16,7 @@
 #include "core/image_io.h"
 #include "core/model/model_file.h"
 #include "core/model/network.h"
+#include "core/training/average.h"
 #include "core/training/calibrate.h"
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
@@ -222,6 +223,61 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 16, (run / "tiny.hzm").string()));
         options.inputSizes = {8};
         QVERIFY_THROWS_EXCEPTION(hz::Error, calibrateOutputGain(options));
+    }
+
+    void averagedModelIsTheWeightedMeanOfItsInputs() {
+        const fs::path dir = fs::path(tmp_.path().toStdString()) / "average";
+        fs::create_directories(dir);
+        hz::ModelMetadata metadata;
+        metadata.inputSize = 96;
+        metadata.outputGain = 1.25;
+        std::vector<std::string> paths;
+        std::vector<hz::HarmonizerNet> nets;
+        for (int seed : {5, 6}) {
+            torch::manual_seed(seed);
+            nets.emplace_back();
+            {
+                // Different BatchNorm statistics too, as after different training runs.
+                torch::NoGradGuard noGrad;
+                for (auto& buffer : nets.back()->buffers())
+                    if (buffer.is_floating_point()) buffer.add_(torch::rand_like(buffer));
+            }
+            paths.push_back((dir / ("model" + std::to_string(seed) + ".hzm")).string());
+            hz::saveModel(paths.back(), nets.back(), metadata);
+            metadata.inputSize = 160;  // the second file's metadata must not be the one kept
+        }
+        const std::string out = (dir / "mean.hzm").string();
+        writeAveragedModel(paths, {1.0, 3.0}, "soup-test", out);
+        hz::HarmonizerNet mean;
+        const hz::ModelMetadata back = hz::loadModel(out, mean);
+        QCOMPARE(back.inputSize, 96);
+        QCOMPARE(back.outputGain, 1.25);
+        QCOMPARE(QString::fromStdString(back.modelVersion), QString("soup-test"));
+        const auto a = nets[0]->named_parameters(), b = nets[1]->named_parameters(), m = mean->named_parameters();
+        double worst = 0, spread = 0;
+        for (const auto& item : m) {
+            const auto expected = 0.25 * a[item.key()] + 0.75 * b[item.key()];
+            worst = std::max(worst, (item.value() - expected).abs().max().item<double>());
+            spread = std::max(spread, (a[item.key()] - b[item.key()]).abs().max().item<double>());
+        }
+        QVERIFY2(worst < 1e-6, qPrintable(QString("worst parameter error %1").arg(worst)));
+        QVERIFY2(spread > 1e-2, "the two inputs must differ");
+        const auto bufA = nets[0]->named_buffers(), bufB = nets[1]->named_buffers();
+        int floatBuffers = 0;
+        for (const auto& item : mean->named_buffers()) {
+            if (!item.value().is_floating_point()) continue;
+            const auto expected = 0.25 * bufA[item.key()] + 0.75 * bufB[item.key()];
+            QVERIFY2((item.value() - expected).abs().max().item<double>() < 1e-5, item.key().c_str());
+            ++floatBuffers;
+        }
+        QVERIFY(floatBuffers > 0);
+
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel({paths[0]}, {}, "", (dir / "one.hzm").string()));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {1.0}, "", (dir / "count.hzm").string()));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {1.0, -1.0}, "", (dir / "neg.hzm").string()));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {0.0, 0.0}, "", (dir / "zero.hzm").string()));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {}, "", paths[1]));
+        QVERIFY(!fs::exists(dir / "count.hzm"));
     }
 
     void evaluatorReportsHandComputedCompositeFigures() {

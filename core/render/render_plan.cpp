@@ -320,7 +320,6 @@ void buildLinearCurve(HsTable& table, int steps, const std::vector<double>& node
 
 void buildUniformCurve(HsTable& table, int steps, double tolerance, double linearTolerance) {
     table.uniformSteps = steps;
-    table.uniformTolerance = tolerance;
     table.uniformCodes.resize(std::size_t(steps) + 1);
     // g at the nodes k / steps and at the half-way points (k + 1/2) / steps (exact: steps is
     // a power of two). Node k answers for y within half a step of it, and g is monotone, so

@@ -84,12 +84,12 @@ struct HsTable {
     int exactBins = 0;          // how many bins are marked exact (for tests and the README)
 
     // Optional shortcut for 8-bit output: g at uniformSteps + 1 evenly spaced points and
-    // the y range [uniformLow, uniformHigh] in which taking the nearest point is within
-    // uniformTolerance (g is monotone, so the error is at most the step to a neighbour).
+    // the y range [uniformLow, uniformHigh] in which taking the nearest point is within the
+    // tolerance it was built for (g is monotone, so the error is at most the step to a
+    // neighbour).
     // One table read per value instead of two, and no index arithmetic.
     int uniformSteps = 0;  // 0: not built
     float uniformLow = 1.0f, uniformHigh = 0.0f;
-    double uniformTolerance = 0.0;
     std::vector<float> uniformCodes;  // 255 * g: 8-bit output code units, saves a multiply
 
     // Built with the uniform table: g as a line on each of 32 equal segments of [0, 1], in

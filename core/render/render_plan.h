@@ -86,8 +86,7 @@ struct HsTable {
     // Optional shortcut for 8-bit output: g at uniformSteps + 1 evenly spaced points and
     // the y range [uniformLow, uniformHigh] in which taking the nearest point is within the
     // tolerance it was built for (g is monotone, so the error is at most the step to a
-    // neighbour).
-    // One table read per value instead of two, and no index arithmetic.
+    // neighbour). One table read per value instead of two, and no index arithmetic.
     int uniformSteps = 0;  // 0: not built
     float uniformLow = 1.0f, uniformHigh = 0.0f;
     std::vector<float> uniformCodes;  // 255 * g: 8-bit output code units, saves a multiply

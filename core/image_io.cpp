@@ -13,6 +13,9 @@
 #include <system_error>
 #include <unistd.h>
 
+#include "core/photo/heif_io.h"
+#include "core/photo/orientation.h"
+
 namespace fs = std::filesystem;
 
 namespace hz {
@@ -63,23 +66,29 @@ void requireReadableFile(const std::string& path, const std::string& kind) {
     if (fs::file_size(path, ec) == 0) throw Error(path + ": file is empty");
 }
 
-static bool isJpeg(const std::string& path) {
-    const std::string ext = lowerExtension(path);
-    return ext == ".jpg" || ext == ".jpeg" || ext == ".jpe";
-}
-
-// JPEG carries EXIF orientation and never alpha: decode with orientation applied.
-// Other formats may carry alpha, which only IMREAD_UNCHANGED keeps (and it skips EXIF,
-// which OpenCV applies to JPEG alone anyway).
-static cv::Mat decodeOriented(const std::string& path) {
-    return cv::imread(path, isJpeg(path) ? (cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR) : cv::IMREAD_UNCHANGED);
+// Decoders and orientation are chosen by the file's content, never its name: OpenCV picks
+// its decoder from the signature, IMREAD_UNCHANGED keeps alpha and 16 bits and leaves the
+// orientation alone, and the orientation comes from the metadata Exiv2 finds in any format.
+static cv::Mat decodeOriented(const std::string& path, photo::PhotoMetadata& metadata,
+                              std::vector<std::string>& warnings) {
+    if (photo::isHeifFile(path)) {
+        photo::HeifPhoto heif = photo::decodeHeif(path);
+        metadata = std::move(heif.metadata);
+        warnings.insert(warnings.end(), heif.warnings.begin(), heif.warnings.end());
+        return heif.pixels;
+    }
+    cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+    if (raw.empty()) return raw;
+    metadata = photo::readMetadata(path, &warnings);
+    photo::applyOrientation(raw, metadata.orientation);
+    return raw;
 }
 
 LoadedImage loadImage(const std::string& path) {
     requireReadableFile(path);
-    cv::Mat raw = decodeOriented(path);
-    if (raw.empty()) throw Error(path + ": not a readable image (corrupt or unsupported format)");
     LoadedImage result;
+    cv::Mat raw = decodeOriented(path, result.metadata, result.warnings);
+    if (raw.empty()) throw Error(path + ": not a readable image (corrupt or unsupported format)");
     if (raw.channels() == 4) result.warnings.push_back(path + ": alpha channel dropped (the mask comes from the mask file)");
 
     if (raw.depth() != CV_8U && raw.depth() != CV_16U) {
@@ -132,9 +141,47 @@ cv::Mat normaliseMask(const cv::Mat& mask) {
     return out;
 }
 
+static cv::Mat loadMaskOriented(const std::string& path, photo::PhotoMetadata& metadata,
+                                std::vector<std::string>& warnings);
+
 cv::Mat loadMask(const std::string& path, cv::Size expectedSize) {
+    photo::PhotoMetadata metadata;
+    std::vector<std::string> warnings;
+    cv::Mat mask = loadMaskOriented(path, metadata, warnings);
+    if (!expectedSize.empty() && mask.size() != expectedSize)
+        throw Error(path + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
+                    " but the image is " + std::to_string(expectedSize.width) + "x" +
+                    std::to_string(expectedSize.height));
+    return mask;
+}
+
+cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<std::string>& warnings) {
+    photo::PhotoMetadata metadata;
+    cv::Mat mask = loadMaskOriented(path, metadata, warnings);
+    const int turn = image.metadata.orientation;
+    if (turn != 1 && !metadata.hasOrientationTag) {
+        const cv::Size shown = image.pixels.size();
+        const cv::Size stored = photo::orientedSize(shown, turn);  // the turns 5..8 are their own size inverse
+        if (mask.size() == stored && mask.size() != shown) {
+            photo::applyOrientation(mask, turn);
+            warnings.push_back(path + ": the mask has the image's stored size and no orientation; it was turned by the "
+                               "image's EXIF orientation " + std::to_string(turn) + " like the image");
+        } else {
+            warnings.push_back(path + ": the image was turned by its EXIF orientation " + std::to_string(turn) +
+                               " and the mask carries no orientation; the mask is taken as drawn on the turned "
+                               "image (if it was made from the stored pixels, it is misaligned)");
+        }
+    }
+    if (mask.size() != image.pixels.size())
+        throw Error(path + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
+                    " but the image is " + std::to_string(image.pixels.cols) + "x" + std::to_string(image.pixels.rows));
+    return mask;
+}
+
+static cv::Mat loadMaskOriented(const std::string& path, photo::PhotoMetadata& metadata,
+                                std::vector<std::string>& warnings) {
     requireReadableFile(path);
-    const cv::Mat raw = decodeOriented(path);
+    const cv::Mat raw = decodeOriented(path, metadata, warnings);
     if (raw.empty()) throw Error(path + ": not a readable mask image (corrupt or unsupported format)");
     cv::Mat mask;
     try {
@@ -142,10 +189,6 @@ cv::Mat loadMask(const std::string& path, cv::Size expectedSize) {
     } catch (const Error& e) {
         throw Error(path + ": " + e.what());
     }
-    if (!expectedSize.empty() && mask.size() != expectedSize)
-        throw Error(path + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
-                    " but the image is " + std::to_string(expectedSize.width) + "x" +
-                    std::to_string(expectedSize.height));
     return mask;
 }
 
@@ -195,6 +238,13 @@ void writeImageAtomic(const std::string& path, const cv::Mat& image, const std::
         std::error_code ec;
         fs::remove(temporary, ec);
         throw Error(path + ": could not encode or write the image");
+    }
+    try {
+        photo::writeMetadata(temporary, options.metadata, image.size(), {options.stripMetadata}, path);
+    } catch (const Error&) {
+        std::error_code ec;
+        fs::remove(temporary, ec);
+        throw;
     }
     renameIntoPlace(temporary, path);
 }

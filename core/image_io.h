@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/photo/metadata.h"
+
 namespace hz {
 
 class Error : public std::runtime_error {
@@ -18,6 +20,9 @@ struct LoadedImage {
     cv::Mat pixels;                     // CV_8UC3 or CV_16UC3, BGR (OpenCV order), EXIF orientation applied
     std::vector<std::string> warnings;  // e.g. "alpha channel dropped"
     bool wasGrayscale = false;
+    // EXIF/XMP/IPTC and ICC profile, for the exports (core/photo/). metadata.orientation is
+    // the turn already applied to `pixels` (decided from the file's content, not its name).
+    photo::PhotoMetadata metadata;
 };
 
 // Accepts 8/16-bit, 1/3/4-channel images; grayscale becomes 3 channels, alpha is dropped
@@ -29,6 +34,12 @@ LoadedImage loadImage(const std::string& path);
 // colour is constant), 8/16-bit, soft. Throws hz::Error if the file is unreadable or its
 // size differs from `expectedSize` (when given non-empty).
 cv::Mat loadMask(const std::string& path, cv::Size expectedSize = {});
+
+// The mask for `image`: turned by its own EXIF orientation when it has one. When the image
+// was turned by its orientation and the mask carries none, the mask is taken as drawn on
+// the displayed (turned) image, or, when only the stored size fits, turned like the image;
+// either way a warning is added, since a square mask cannot tell.
+cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<std::string>& warnings);
 
 // Converts an arbitrary single/multi-channel 8/16-bit mask Mat into CV_16UC1 as above.
 cv::Mat normaliseMask(const cv::Mat& mask);
@@ -43,6 +54,10 @@ bool isSupportedOutputExtension(const std::string& path);
 
 struct WriteOptions {
     int jpegQuality = 95;
+    // Written into the file before it is renamed into place (see photo::writeMetadata):
+    // orientation reset to normal, dimensions of `image`.
+    photo::PhotoMetadata metadata;
+    bool stripMetadata = false;  // keep only the ICC profile
 };
 
 // Encodes to a temporary file in the destination folder, then renames it over `path`.

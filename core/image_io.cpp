@@ -80,7 +80,7 @@ static cv::Mat decodeOriented(const std::string& path, photo::PhotoMetadata& met
     cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
     if (raw.empty()) return raw;
     metadata = photo::readMetadata(path, &warnings);
-    photo::applyOrientation(raw, metadata.orientation);
+    if (!photo::decoderAppliesOrientation(path)) photo::applyOrientation(raw, metadata.orientation);
     return raw;
 }
 

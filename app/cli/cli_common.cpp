@@ -33,6 +33,12 @@ void ArgParser::addPredictorOptions(bool withThreads, int defaultViews) {
     addViewsOption(defaultViews);
 }
 
+void ArgParser::addStripMetadataFlag() {
+    addFlag("strip-metadata",
+            "leave the input's EXIF, XMP and IPTC (camera, date, GPS...) out of the output; the ICC colour "
+            "profile is kept, since the pixels are in its colours");
+}
+
 void ArgParser::addViewsOption(int defaultViews) {
     addOption("views", "N",
               "test-time views averaged per prediction: 1, 2, 4 or 8 (flips and transposes), default " +

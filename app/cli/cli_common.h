@@ -44,6 +44,8 @@ public:
     // for the commands that run the network; predictorOptions() reads them back.
     void addPredictorOptions(bool withThreads, int defaultViews);
     PredictorOptions predictorOptions(int defaultViews) const;
+    // --strip-metadata, for the commands that write photos (apply, harmonize).
+    void addStripMetadataFlag();
     // --views alone (commands that build their predictor options themselves: eval, calibrate).
     void addViewsOption(int defaultViews);
     int views(int defaultViews) const;  // UsageError unless 1, 2, 4 or 8

@@ -28,7 +28,8 @@ std::string lowercase(std::string text) {
 }
 
 bool isImageFile(const fs::path& path) {
-    static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"};
+    static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp",
+                                                 ".heic", ".heif", ".avif", ".jfif"};
     const std::string ext = lowercase(path.extension().string());
     return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
 }
@@ -51,13 +52,17 @@ void harmonizeOne(Predictor& predictor, const Job& job, const WriteOptions& writ
     for (const auto& warning : image.warnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
     if (image.pixels.depth() == CV_16U && !extensionSupports16Bit(job.outputPath))
         throw Error(job.outputPath + ": the input is 16-bit; write .png or .tif to keep its depth");
-    const cv::Mat mask = loadMask(job.maskPath, image.pixels.size());
+    std::vector<std::string> maskWarnings;
+    const cv::Mat mask = loadMask(job.maskPath, image, maskWarnings);
+    for (const auto& warning : maskWarnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
     if (maskIsEmpty(mask)) throw Error(job.maskPath + ": mask is empty: nothing to harmonize");
 
-    const FilterParams params = asPrinted(predictor.predict(image.pixels, mask));
+    const FilterParams params = asPrinted(predictor.predict(image.pixels, mask, image.metadata.icc));
     cv::Mat result;
     render(image.pixels, mask, params, result);
-    writeImageAtomic(job.outputPath, result, {job.imagePath, job.maskPath}, writeOptions);
+    WriteOptions options = writeOptions;
+    options.metadata = image.metadata;
+    writeImageAtomic(job.outputPath, result, {job.imagePath, job.maskPath}, options);
     if (!job.paramsPath.empty()) writeFileAtomic(job.paramsPath, paramsToJson(params) + "\n", {job.imagePath, job.maskPath});
 }
 
@@ -106,7 +111,10 @@ int runBatch(Predictor& predictor, const ArgParser& parser, const WriteOptions& 
             Job job;
             job.imagePath = image.string();
             job.maskPath = masks->second.front().string();
-            job.outputPath = (fs::path(outDir) / (image.stem().string() + (format ? "." + *format : image.extension().string()))).string();
+            // Formats that cannot be written (HEIC, AVIF, BMP, JFIF) become JPEG unless --format says otherwise.
+            std::string extension = format ? "." + *format : image.extension().string();
+            if (!isSupportedOutputExtension("out" + extension)) extension = ".jpg";
+            job.outputPath = (fs::path(outDir) / (image.stem().string() + extension)).string();
             harmonizeOne(predictor, job, writeOptions);
         } catch (const std::exception& e) {
             ++failed;
@@ -132,8 +140,9 @@ int runHarmonize(const std::vector<std::string>& args) {
                      "The values are rounded to the 6 decimals that `predict --json` prints, so the result equals\n"
                      "`apply` with those values. With --image-dir, images are paired with masks by file name stem\n"
                      "(the mask may have another extension); a bad pair is reported and skipped, and the exit status\n"
-                     "is 1 if any pair failed.");
-    parser.addOption("image", "IN", "composite image (8-bit JPEG/PNG/TIFF/WebP, 16-bit PNG/TIFF)");
+                     "is 1 if any pair failed. OUT keeps IN's EXIF, XMP, IPTC and ICC profile (orientation reset to\n"
+                     "normal); the network sees IN's colours converted to sRGB.");
+    parser.addOption("image", "IN", "composite image (8-bit JPEG/PNG/TIFF/WebP/HEIC/AVIF, 16-bit PNG/TIFF)");
     parser.addOption("mask", "MASK", "foreground mask, same size as IN (1/3/4 channels, 8/16-bit, soft)");
     parser.addOption("output", "OUT", "output image (.png .jpg .tif .webp); 16-bit input needs .png or .tif");
     parser.addOption("params-out", "FILE", "also write the values as JSON (the same as predict --json)");
@@ -143,6 +152,7 @@ int runHarmonize(const std::vector<std::string>& args) {
     parser.addOption("format", "EXT", "batch: png, jpg or tif instead of each input's own extension");
     parser.addPredictorOptions(/*withThreads=*/true, kStillImageViews);
     parser.addOption("quality", "Q", "JPEG quality 1..100, default 95");
+    parser.addStripMetadataFlag();
     if (!parser.parse(args)) return 0;
 
     const bool batch = parser.has("image-dir") || parser.has("mask-dir") || parser.has("out-dir");
@@ -160,6 +170,7 @@ int runHarmonize(const std::vector<std::string>& args) {
     const PredictorOptions options = parser.predictorOptions(kStillImageViews);
     WriteOptions writeOptions;
     writeOptions.jpegQuality = parser.integer("quality", 95, 1, 100);
+    writeOptions.stripMetadata = parser.has("strip-metadata");
 
     if (batch) {
         Predictor predictor(options);

@@ -46,12 +46,14 @@ DeviceChoice parseDeviceChoice(const std::string& text) {
 // only the 256x256 samples (INTER_LINEAR reads 2x2 neighbours per output pixel: bilinear,
 // no antialiasing, the same sampling as the reference's bilinear interpolate). Only then
 // convert to float and reorder OpenCV's interleaved BGR [H, W, 3] to the network's planar
-// RGB [1, 3, S, S].
-NetworkInput prepareNetworkInput(const cv::Mat& image, const cv::Mat& mask16, int inputSize) {
+// RGB [1, 3, S, S]. (A photo in another colour space is converted to sRGB before the resize,
+// see predictor.h; untagged and sRGB photos skip that.)
+NetworkInput prepareNetworkInput(const cv::Mat& image, const cv::Mat& mask16, int inputSize,
+                                 const photo::SrgbConversion* toSrgb) {
     checkInputs(image, mask16);
     const cv::Size size(inputSize, inputSize);
     cv::Mat smallBgr, smallMask;
-    cv::resize(image, smallBgr, size, 0, 0, cv::INTER_LINEAR);
+    cv::resize(toSrgb ? toSrgb->convertBgr(image) : image, smallBgr, size, 0, 0, cv::INTER_LINEAR);
     cv::resize(mask16, smallMask, size, 0, 0, cv::INTER_LINEAR);
 
     cv::Mat rgb;
@@ -110,6 +112,9 @@ struct Predictor::State {
     double outputGain = 1.0;
     int inputSize = 128;
     PredictionTiming timing;
+    // The last profile's conversion: a batch or the editor predicts many times for one photo.
+    std::string iccProfile;
+    std::shared_ptr<const photo::SrgbConversion> toSrgb;
 };
 
 Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<State>()) {
@@ -151,8 +156,14 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
 
 Predictor::~Predictor() = default;
 
-FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
+FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) { return predict(image, mask, std::string()); }
+
+FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const std::string& iccProfile) {
     auto& s = *state_;
+    if (iccProfile != s.iccProfile) {
+        s.toSrgb = photo::SrgbConversion::fromIcc(iccProfile);
+        s.iccProfile = iccProfile;
+    }
     checkInputs(image, mask);
     if (maskIsEmpty(mask)) throw Error("mask is empty: nothing to harmonize");
     // Another part of the program may have changed LibTorch's global thread count.
@@ -160,7 +171,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
     c10::InferenceMode inferenceMode;
 
     auto start = Clock::now();
-    NetworkInput input = prepareNetworkInput(image, mask, s.inputSize);
+    NetworkInput input = prepareNetworkInput(image, mask, s.inputSize, s.toSrgb.get());
     if (s.views > 1) {
         input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
         input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]

@@ -53,36 +53,37 @@ std::shared_ptr<const SrgbConversion> SrgbConversion::fromIcc(const std::string&
     }
     ProfileHandle srgb(cmsCreate_sRGBProfile());
     std::shared_ptr<SrgbConversion> conversion(new SrgbConversion);
-    conversion->floatTransform_ =
-        cmsCreateTransform(input.profile, TYPE_RGB_FLT, srgb.profile, TYPE_RGB_FLT, kIntent, kFlags);
+    conversion->transform8_ = cmsCreateTransform(input.profile, TYPE_BGR_8, srgb.profile, TYPE_BGR_8, kIntent, kFlags);
+    conversion->transform16_ = cmsCreateTransform(input.profile, TYPE_BGR_16, srgb.profile, TYPE_BGR_16, kIntent, kFlags);
     conversion->displayTransform_ = cmsCreateTransform(input.profile, TYPE_BGRA_8, srgb.profile, TYPE_BGRA_8, kIntent,
                                                        kFlags | cmsFLAGS_COPY_ALPHA);
-    if (!conversion->floatTransform_ || !conversion->displayTransform_) {
+    if (!conversion->transform8_ || !conversion->transform16_ || !conversion->displayTransform_) {
         if (problem) *problem = "the ICC profile cannot be converted to sRGB; colours are taken as sRGB";
         return nullptr;
     }
     // An sRGB profile (embedded by most cameras and phones) must change nothing at all.
-    std::vector<float> grid, converted;
-    for (int r = 0; r <= 4; ++r)
-        for (int g = 0; g <= 4; ++g)
-            for (int b = 0; b <= 4; ++b) grid.insert(grid.end(), {r / 4.0f, g / 4.0f, b / 4.0f});
-    converted = grid;
-    conversion->convertRgbFloat(converted.data(), converted.size() / 3);
-    double worst = 0;
-    for (std::size_t i = 0; i < grid.size(); ++i) worst = std::max(worst, double(std::abs(grid[i] - converted[i])));
-    if (worst < 1.0 / 4096) return nullptr;
+    cv::Mat grid(1, 125, CV_16UC3);
+    for (int i = 0; i < 125; ++i)
+        grid.at<cv::Vec3w>(0, i) = cv::Vec3w(ushort(i % 5 * 65535 / 4), ushort(i / 5 % 5 * 65535 / 4), ushort(i / 25 * 65535 / 4));
+    if (cv::norm(conversion->convertBgr(grid), grid, cv::NORM_INF) <= 65535.0 / 1024) return nullptr;
     return conversion;
 }
 
 SrgbConversion::~SrgbConversion() {
-    if (floatTransform_) cmsDeleteTransform(floatTransform_);
+    if (transform8_) cmsDeleteTransform(transform8_);
+    if (transform16_) cmsDeleteTransform(transform16_);
     if (displayTransform_) cmsDeleteTransform(displayTransform_);
 }
 
-void SrgbConversion::convertRgbFloat(float* rgb, std::size_t pixels) const {
-    cmsDoTransform(floatTransform_, rgb, rgb, cmsUInt32Number(pixels));
-    // Float transforms are unbounded: colours outside sRGB come out below 0 or above 1.
-    for (std::size_t i = 0; i < pixels * 3; ++i) rgb[i] = std::clamp(rgb[i], 0.0f, 1.0f);
+cv::Mat SrgbConversion::convertBgr(const cv::Mat& bgr) const {
+    CV_Assert(bgr.type() == CV_8UC3 || bgr.type() == CV_16UC3);
+    void* transform = bgr.depth() == CV_16U ? transform16_ : transform8_;
+    cv::Mat out(bgr.size(), bgr.type());
+    cv::parallel_for_(cv::Range(0, bgr.rows), [&](const cv::Range& rows) {
+        for (int y = rows.start; y < rows.end; ++y)
+            cmsDoTransform(transform, bgr.ptr(y), out.ptr(y), cmsUInt32Number(bgr.cols));
+    });
+    return out;
 }
 
 void SrgbConversion::convertBgrx8(std::uint8_t* bgrx, std::size_t pixels) const {

@@ -2,6 +2,8 @@
 // Colour management with Little CMS. The renderer works on the photo's own numbers (so the
 // background stays bit-exact and the output keeps the input's profile); only two consumers
 // need other numbers: the network, trained on sRGB photos, and the screen.
+#include <opencv2/core.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,15 +16,15 @@ namespace hz::photo {
 class SrgbConversion {
 public:
     // nullptr when no conversion is needed: no profile, a profile that is sRGB in effect
-    // (converts a grid of colours to themselves within 1/4096), or one that cannot be used
+    // (converts a grid of colours to themselves within 1/1024), or one that cannot be used
     // (damaged, or not RGB: a grayscale profile on a photo that became colour); `problem` then
     // says why for the last two.
     static std::shared_ptr<const SrgbConversion> fromIcc(const std::string& icc, std::string* problem = nullptr);
     ~SrgbConversion();
 
-    // Interleaved RGB floats in [0, 1], in place; results are clamped to [0, 1] as an 8- or
-    // 16-bit sRGB file would.
-    void convertRgbFloat(float* rgb, std::size_t pixels) const;
+    // A CV_8UC3 or CV_16UC3 BGR image converted to sRGB in the same depth: the file an
+    // editor's "convert to sRGB" writes. Rows run in parallel.
+    cv::Mat convertBgr(const cv::Mat& bgr) const;
     // Qt's RGB32 layout in memory (B, G, R, X bytes on little-endian machines), in place.
     void convertBgrx8(std::uint8_t* bgrx, std::size_t pixels) const;
 
@@ -31,7 +33,8 @@ public:
 
 private:
     SrgbConversion() = default;
-    void* floatTransform_ = nullptr;
+    void* transform8_ = nullptr;
+    void* transform16_ = nullptr;
     void* displayTransform_ = nullptr;
 };
 

@@ -4,6 +4,8 @@
 
 #include "core/image_io.h"
 #include "core/photo/exiv2_include.h"
+#include "core/photo/png_chunks.h"
+#include "core/photo/webp_chunks.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // Image::AutoPtr is a std::auto_ptr
 
@@ -75,6 +77,11 @@ PhotoMetadata readMetadata(const std::string& path, std::vector<std::string>* wa
     initialiseExiv2();
     PhotoMetadata out;
     try {
+        const int type = Exiv2::ImageFactory::getType(path);
+        if (type == Exiv2::ImageType::webp) {
+            const WebpChunks chunks = readWebpChunks(path);
+            return metadataFromBlocks(chunks.exif, chunks.xmp, chunks.icc);
+        }
         auto image = Exiv2::ImageFactory::open(path);
         if (image.get() == nullptr) return out;
         image->readMetadata();
@@ -103,8 +110,20 @@ PhotoMetadata readMetadata(const std::string& path, std::vector<std::string>* wa
         if (warnings && e.code() != Exiv2::kerFileContainsUnknownImageType)
             warnings->push_back(path + ": metadata could not be read (" + e.what() + "); it will not be kept");
         return PhotoMetadata{};
+    } catch (const Error& e) {
+        if (warnings) warnings->push_back(std::string(e.what()) + "; its metadata will not be kept");
+        return PhotoMetadata{};
     }
     return out;
+}
+
+bool decoderAppliesOrientation(const std::string& path) {
+    initialiseExiv2();
+    try {
+        return Exiv2::ImageFactory::getType(path) == Exiv2::ImageType::tiff;
+    } catch (const Exiv2::AnyError&) {
+        return false;
+    }
 }
 
 PhotoMetadata metadataFromBlocks(const std::string& exifBytes, const std::string& xmpPacket, const std::string& icc) {
@@ -136,6 +155,31 @@ void updateIfPresent(Data& data, const char* key, const Value& value) {
 
 }  // namespace
 
+namespace {
+
+Exiv2::ExifData updatedExif(const PhotoMetadata& metadata, cv::Size size) {
+    Exiv2::ExifData exif;
+    if (metadata.exif.empty()) return exif;
+    Exiv2::ExifParser::decode(exif, reinterpret_cast<const Exiv2::byte*>(metadata.exif.data()), uint32_t(metadata.exif.size()));
+    updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Image.Orientation", uint16_t(1));
+    updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Photo.PixelXDimension", uint32_t(size.width));
+    updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Photo.PixelYDimension", uint32_t(size.height));
+    return exif;
+}
+
+// False when the packet does not parse (it is then left out).
+bool updatedXmp(const PhotoMetadata& metadata, cv::Size size, Exiv2::XmpData& xmp) {
+    if (metadata.xmp.empty() || Exiv2::XmpParser::decode(xmp, metadata.xmp) != 0) return false;
+    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.Orientation", std::string("1"));
+    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.exif.PixelXDimension", std::to_string(size.width));
+    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.exif.PixelYDimension", std::to_string(size.height));
+    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.ImageWidth", std::to_string(size.width));
+    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.ImageLength", std::to_string(size.height));
+    return true;
+}
+
+}  // namespace
+
 void writeMetadata(const std::string& path, const PhotoMetadata& metadata, cv::Size size,
                    const MetadataWriteOptions& options, const std::string& displayName) {
     const bool keepBlocks = !options.strip && (!metadata.exif.empty() || !metadata.xmp.empty() || !metadata.iptc.empty());
@@ -143,39 +187,41 @@ void writeMetadata(const std::string& path, const PhotoMetadata& metadata, cv::S
     initialiseExiv2();
     const std::string name = displayName.empty() ? path : displayName;
     try {
+        if (Exiv2::ImageFactory::getType(path) == Exiv2::ImageType::webp) {
+            WebpChunks chunks;
+            chunks.icc = metadata.icc;
+            if (keepBlocks) {
+                chunks.exif = encodeExif(updatedExif(metadata, size));
+                Exiv2::XmpData xmp;
+                if (updatedXmp(metadata, size, xmp)) Exiv2::XmpParser::encode(chunks.xmp, xmp);
+            }
+            writeWebpChunks(path, chunks, name);  // WebP has no IPTC
+            return;
+        }
+        const bool png = Exiv2::ImageFactory::getType(path) == Exiv2::ImageType::png;
         auto image = Exiv2::ImageFactory::open(path);
         // Start from what the encoder wrote (a TIFF's own layout tags live in its EXIF).
         image->readMetadata();
         if (keepBlocks) {
-            if (!metadata.exif.empty() && (image->checkMode(Exiv2::mdExif) & Exiv2::amWrite)) {
-                Exiv2::ExifData exif;
-                Exiv2::ExifParser::decode(exif, reinterpret_cast<const Exiv2::byte*>(metadata.exif.data()),
-                                          uint32_t(metadata.exif.size()));
-                updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Image.Orientation", uint16_t(1));
-                updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Photo.PixelXDimension", uint32_t(size.width));
-                updateIfPresent<Exiv2::ExifData, Exiv2::ExifKey>(exif, "Exif.Photo.PixelYDimension", uint32_t(size.height));
-                Exiv2::ExifData& target = image->exifData();
-                for (const auto& datum : exif) target[datum.key()].setValue(&datum.value());
-            }
-            if (!metadata.xmp.empty() && (image->checkMode(Exiv2::mdXmp) & Exiv2::amWrite)) {
-                Exiv2::XmpData xmp;
-                if (Exiv2::XmpParser::decode(xmp, metadata.xmp) == 0) {
-                    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.Orientation", std::string("1"));
-                    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.exif.PixelXDimension", std::to_string(size.width));
-                    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.exif.PixelYDimension", std::to_string(size.height));
-                    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.ImageWidth", std::to_string(size.width));
-                    updateIfPresent<Exiv2::XmpData, Exiv2::XmpKey>(xmp, "Xmp.tiff.ImageLength", std::to_string(size.height));
-                    image->setXmpData(xmp);
-                }
-            }
-            if (!metadata.iptc.empty() && (image->checkMode(Exiv2::mdIptc) & Exiv2::amWrite)) {
+            Exiv2::ExifData& target = image->exifData();
+            if (!png)
+                for (const auto& datum : updatedExif(metadata, size)) target[datum.key()].setValue(&datum.value());
+            Exiv2::XmpData xmp;
+            if (updatedXmp(metadata, size, xmp)) image->setXmpData(xmp);
+            if (!metadata.iptc.empty()) {
                 Exiv2::IptcData iptc;
                 if (Exiv2::IptcParser::decode(iptc, reinterpret_cast<const Exiv2::byte*>(metadata.iptc.data()),
                                               uint32_t(metadata.iptc.size())) == 0)
                     image->setIptcData(iptc);
             }
         }
-        if (!metadata.icc.empty() && (image->checkMode(Exiv2::mdIccProfile) & Exiv2::amWrite)) {
+        if (png) {
+            // XMP and IPTC (text chunks) by Exiv2, then iCCP and eXIf by libpng (png_chunks.h).
+            if (keepBlocks) image->writeMetadata();
+            rewritePngWithChunks(path, metadata.icc, keepBlocks ? encodeExif(updatedExif(metadata, size)) : std::string(), name);
+            return;
+        }
+        if (!metadata.icc.empty()) {
             Exiv2::DataBuf icc(reinterpret_cast<const Exiv2::byte*>(metadata.icc.data()), long(metadata.icc.size()));
             image->setIccProfile(icc, /*bTestValid=*/true);
         }

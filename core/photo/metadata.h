@@ -27,6 +27,10 @@ struct PhotoMetadata {
 // result and a warning in `warnings` (the pixels may still be fine).
 PhotoMetadata readMetadata(const std::string& path, std::vector<std::string>* warnings = nullptr);
 
+// True for formats whose OpenCV decoder turns the pixels by the orientation itself (TIFF,
+// through libtiff), judged by content.
+bool decoderAppliesOrientation(const std::string& path);
+
 // Builds the metadata from raw blocks (HEIF/AVIF carry them as items): reads the orientation
 // and drops what describes the old file's layout (see cleanExif in the .cpp).
 PhotoMetadata metadataFromBlocks(const std::string& exif, const std::string& xmp, const std::string& icc);
@@ -38,6 +42,7 @@ struct MetadataWriteOptions {
 // Writes `metadata` into the already encoded image file `path` (JPEG, PNG, TIFF or WebP),
 // with the orientation set to normal (the pixels are already turned) and the pixel
 // dimensions set to `size`. Blocks the format cannot hold (IPTC in WebP) are left out.
+// WebP goes through libwebpmux (webp_chunks.h), the others through Exiv2.
 // Throws hz::Error naming `displayName` when Exiv2 cannot write the file.
 void writeMetadata(const std::string& path, const PhotoMetadata& metadata, cv::Size size,
                    const MetadataWriteOptions& options = {}, const std::string& displayName = {});

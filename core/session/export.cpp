@@ -43,6 +43,8 @@ bool exportRendered(const cv::Mat& image, const cv::Mat& mask16, const FilterPar
         result.convertTo(result, CV_8U, 1.0 / 257.0);
     WriteOptions writeOptions;
     writeOptions.jpegQuality = std::clamp(settings.jpegQuality, 1, 100);
+    writeOptions.metadata = settings.metadata;
+    writeOptions.stripMetadata = settings.stripMetadata;
     writeImageAtomic(settings.path, result, settings.inputs, writeOptions);
     if (progress) progress(1.0);
     return true;

@@ -20,6 +20,8 @@ struct ExportSettings {
     int jpegQuality = 95;
     std::vector<std::string> inputs;  // files that must not be overwritten (image, mask)
     int threads = 0;                  // render threads, 0 = every core (the editor leaves one to the GUI)
+    photo::PhotoMetadata metadata;    // the input's EXIF/XMP/IPTC/ICC, written into the export
+    bool stripMetadata = false;       // leave out EXIF/XMP/IPTC (GPS...); the ICC profile stays
 };
 
 // Renders `image` (CV_8UC3/CV_16UC3) with `mask16` and writes `settings.path`.

@@ -155,12 +155,12 @@ cv::Mat loadMask(const std::string& path, cv::Size expectedSize) {
     return mask;
 }
 
-cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<std::string>& warnings) {
+cv::Mat loadMask(const std::string& path, cv::Size imageSize, int imageOrientation, std::vector<std::string>& warnings) {
     photo::PhotoMetadata metadata;
     cv::Mat mask = loadMaskOriented(path, metadata, warnings);
-    const int turn = image.metadata.orientation;
+    const int turn = imageOrientation;
     if (turn != 1 && !metadata.hasOrientationTag) {
-        const cv::Size shown = image.pixels.size();
+        const cv::Size shown = imageSize;
         const cv::Size stored = photo::orientedSize(shown, turn);  // the turns 5..8 are their own size inverse
         if (mask.size() == stored && mask.size() != shown) {
             photo::applyOrientation(mask, turn);
@@ -172,9 +172,9 @@ cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<
                                "image (if it was made from the stored pixels, it is misaligned)");
         }
     }
-    if (mask.size() != image.pixels.size())
+    if (mask.size() != imageSize)
         throw Error(path + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
-                    " but the image is " + std::to_string(image.pixels.cols) + "x" + std::to_string(image.pixels.rows));
+                    " but the image is " + std::to_string(imageSize.width) + "x" + std::to_string(imageSize.height));
     return mask;
 }
 

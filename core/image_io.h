@@ -39,7 +39,11 @@ cv::Mat loadMask(const std::string& path, cv::Size expectedSize = {});
 // was turned by its orientation and the mask carries none, the mask is taken as drawn on
 // the displayed (turned) image, or, when only the stored size fits, turned like the image;
 // either way a warning is added, since a square mask cannot tell.
-cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<std::string>& warnings);
+// `imageSize` and `imageOrientation`: the loaded image's size and metadata.orientation.
+cv::Mat loadMask(const std::string& path, cv::Size imageSize, int imageOrientation, std::vector<std::string>& warnings);
+inline cv::Mat loadMask(const std::string& path, const LoadedImage& image, std::vector<std::string>& warnings) {
+    return loadMask(path, image.pixels.size(), image.metadata.orientation, warnings);
+}
 
 // Converts an arbitrary single/multi-channel 8/16-bit mask Mat into CV_16UC1 as above.
 cv::Mat normaliseMask(const cv::Mat& mask);

@@ -39,7 +39,8 @@ void EditorDocument::installImage(ImagePtr image, const QString& path) {
     ++imageRevision_;
 }
 
-void EditorDocument::setContent(ImagePtr image, const QString& imagePath, cv::Mat mask16, const QString& maskPath) {
+void EditorDocument::setContent(ImagePtr image, const QString& imagePath, cv::Mat mask16, const QString& maskPath,
+                                photo::PhotoMetadata metadata) {
     if (!image || image->empty()) throw Error("there is no image to open");
     if (mask16.empty()) mask16 = cv::Mat::zeros(image->size(), CV_16UC1);
     if (mask16.size() != image->size() || mask16.type() != CV_16UC1)
@@ -47,6 +48,8 @@ void EditorDocument::setContent(ImagePtr image, const QString& imagePath, cv::Ma
                     std::to_string(mask16.rows) + " but the image is " + std::to_string(image->cols) + "x" +
                     std::to_string(image->rows));
     compose_.reset();
+    displayConversion_ = photo::SrgbConversion::fromIcc(metadata.icc);
+    metadata_ = std::move(metadata);
     installImage(std::move(image), imagePath);
     mask_ = std::make_shared<cv::Mat>(std::move(mask16));
     maskPath_ = maskPath;
@@ -114,12 +117,12 @@ void EditorDocument::notifyMaskPainted(const cv::Rect& rect) {
     Q_EMIT maskChanged(toQRect(rect));
 }
 
-void EditorDocument::startCompose(ImagePtr background, const QString& backgroundPath) {
+void EditorDocument::startCompose(ImagePtr background, const QString& backgroundPath, photo::PhotoMetadata metadata) {
     if (!background || background->empty()) throw Error("there is no background to compose on");
     ComposeState state;
     state.background = background;
     state.backgroundPath = backgroundPath;
-    setContent(background, QString(), cv::Mat(), QString());
+    setContent(background, QString(), cv::Mat(), QString(), std::move(metadata));
     compose_ = state;
     Q_EMIT composeChanged();
 }

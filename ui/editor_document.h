@@ -14,6 +14,8 @@
 #include <opencv2/core.hpp>
 
 #include "core/params.h"
+#include "core/photo/colour.h"
+#include "core/photo/metadata.h"
 #include "core/render/renderer.h"
 #include "core/session/compose.h"
 
@@ -40,6 +42,9 @@ public:
     HistogramsPtr histograms() const { return histograms_; }
     cv::Size imageSize() const { return image_ ? image_->size() : cv::Size(); }
     QString imagePath() const { return imagePath_; }  // empty when the image only exists in memory
+    const photo::PhotoMetadata& photoMetadata() const { return metadata_; }
+    // Converts the photo's colours for the screen (null: untagged or sRGB, shown as is).
+    std::shared_ptr<const photo::SrgbConversion> displayConversion() const { return displayConversion_; }
     quint64 imageRevision() const { return imageRevision_; }
 
     // The mask is copy-on-write: a snapshot shares the buffer until the document writes to it.
@@ -65,7 +70,9 @@ public:
 
     // Replaces everything (open, new session). Not undoable: clears the undo history.
     // Throws hz::Error when the mask's size differs from the image's.
-    void setContent(ImagePtr image, const QString& imagePath, cv::Mat mask16, const QString& maskPath);
+    // `metadata`: the photo's EXIF/XMP/IPTC/ICC, for the export and the display.
+    void setContent(ImagePtr image, const QString& imagePath, cv::Mat mask16, const QString& maskPath,
+                    photo::PhotoMetadata metadata = {});
     void resetValues(const FilterParams& params, const std::optional<FilterParams>& predicted, double amount,
                      const QString& modelVersion);
 
@@ -83,7 +90,7 @@ public:
     bool inComposeMode() const { return compose_.has_value(); }
     const std::optional<ComposeState>& composeState() const { return compose_; }
     // Starts compose mode on a background (clears history); the composite is the background.
-    void startCompose(ImagePtr background, const QString& backgroundPath);
+    void startCompose(ImagePtr background, const QString& backgroundPath, photo::PhotoMetadata metadata = {});
     // Adds or replaces the foreground (clears history: the layer is the new starting point).
     void setForeground(std::shared_ptr<const ForegroundLayer> layer, const QString& path);
     void setPlacement(const LayerPlacement& placement);    // recomposes; used by undo commands
@@ -104,6 +111,8 @@ private:
 
     ImagePtr image_;
     HistogramsPtr histograms_;
+    photo::PhotoMetadata metadata_;
+    std::shared_ptr<const photo::SrgbConversion> displayConversion_;
     QString imagePath_;
     quint64 imageRevision_ = 0;
     std::shared_ptr<cv::Mat> mask_;

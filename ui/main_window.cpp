@@ -96,7 +96,7 @@ struct MainWindow::PredictorSlot {
 
 struct MainWindow::Actions {
     QAction *open, *openSample, *loadMask, *saveMask, *newComposition, *addForeground, *flatten;
-    QAction *openSession, *saveSession, *saveSessionAs, *exportImage, *quit;
+    QAction *openSession, *saveSession, *saveSessionAs, *exportImage, *keepMetadata, *quit;
     QAction *undo, *redo, *invertMask, *clearMask, *featherMask, *resetPredicted, *resetZero;
     QAction *fit, *actualSize, *zoomIn, *zoomOut, *overlay, *split, *history;
     QAction *toolPan, *toolPaint, *toolErase, *toolMove;
@@ -218,6 +218,10 @@ void MainWindow::buildActions() {
     a.saveSession = make(tr("&Save Session"), QKeySequence::Save, [this] { saveSessionInteractive(false); });
     a.saveSessionAs = make(tr("Save Session &As…"), QKeySequence::SaveAs, [this] { saveSessionInteractive(true); });
     a.exportImage = make(tr("&Export…"), QKeySequence(tr("Ctrl+E")), &MainWindow::chooseAndExport);
+    a.keepMetadata = make(tr("Export &Keeps Photo Metadata (EXIF, GPS…)"), {},
+                          [this](bool on) { options_.exportKeepsMetadata = on; });
+    a.keepMetadata->setCheckable(true);
+    a.keepMetadata->setChecked(options_.exportKeepsMetadata);
     a.quit = make(tr("&Quit"), QKeySequence::Quit, &MainWindow::close);
 
     a.undo = document_->undoStack()->createUndoAction(this, tr("&Undo"));
@@ -290,7 +294,7 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     file->addActions({a.openSession, a.saveSession, a.saveSessionAs});
     file->addSeparator();
-    file->addAction(a.exportImage);
+    file->addActions({a.exportImage, a.keepMetadata});
     file->addSeparator();
     file->addAction(a.quit);
 
@@ -533,9 +537,10 @@ bool MainWindow::openImage(const QString& imagePath, const QString& maskPath) {
     try {
         LoadedImage loaded = loadImage(toStd(imagePath));
         cv::Mat mask;
-        if (!maskPath.isEmpty()) mask = hz::loadMask(toStd(maskPath), loaded.pixels.size());
+        if (!maskPath.isEmpty()) mask = hz::loadMask(toStd(maskPath), loaded, loaded.warnings);
         sessionPath_.clear();
-        document_->setContent(std::make_shared<const cv::Mat>(std::move(loaded.pixels)), imagePath, mask, maskPath);
+        document_->setContent(std::make_shared<const cv::Mat>(std::move(loaded.pixels)), imagePath, mask, maskPath,
+                              std::move(loaded.metadata));
         document_->resetValues(FilterParams{}, std::nullopt, 1.0, QString());
         lastDirectory_ = QFileInfo(imagePath).absolutePath();
         clearError();
@@ -648,9 +653,11 @@ bool MainWindow::loadMask(const QString& path) {
         return false;
     }
     try {
-        cv::Mat mask = hz::loadMask(toStd(path), document_->imageSize());
+        std::vector<std::string> warnings;
+        cv::Mat mask = hz::loadMask(toStd(path), document_->imageSize(), document_->photoMetadata().orientation, warnings);
         document_->undoStack()->push(new ReplaceMaskCommand(document_, tr("Load Mask"), std::move(mask), path));
         if (maskIsEmpty(document_->mask())) statusBar()->showMessage(tr("%1 is empty: nothing is foreground.").arg(path), 8000);
+        else if (!warnings.empty()) statusBar()->showMessage(QString::fromStdString(warnings.front()), 15000);
         return true;
     } catch (const std::exception& e) {
         showError(tr("Could not load the mask: %1").arg(QString::fromStdString(e.what())));
@@ -678,7 +685,8 @@ bool MainWindow::newComposition(const QString& backgroundPath) {
     try {
         LoadedImage loaded = loadImage(toStd(backgroundPath));
         sessionPath_.clear();
-        document_->startCompose(std::make_shared<const cv::Mat>(std::move(loaded.pixels)), backgroundPath);
+        document_->startCompose(std::make_shared<const cv::Mat>(std::move(loaded.pixels)), backgroundPath,
+                                std::move(loaded.metadata));
         document_->resetValues(FilterParams{}, std::nullopt, 1.0, QString());
         clearError();
         statusBar()->showMessage(tr("Compose mode: add a foreground (File > Add Foreground)."), 10000);
@@ -836,6 +844,7 @@ void MainWindow::harmonize() {
     predictorOptions.views = kStillImageViews;
     const ImagePtr image = document_->image();
     const std::shared_ptr<const cv::Mat> mask = document_->maskSnapshot();
+    const std::string icc = document_->photoMetadata().icc;
     const quint64 revision = document_->imageRevision();
     const std::shared_ptr<PredictorSlot> slot = predictor_;
     harmonizeWatcher_.setFuture(QtConcurrent::run([=]() {
@@ -846,7 +855,7 @@ void MainWindow::harmonize() {
             if (!slot->predictor) slot->predictor = std::make_unique<Predictor>(predictorOptions);
             QElapsedTimer predictTimer;
             predictTimer.start();
-            outcome.params = slot->predictor->predict(*image, *mask);
+            outcome.params = slot->predictor->predict(*image, *mask, icc);
             outcome.totalMs = double(predictTimer.nsecsElapsed()) / 1e6;
             const PredictionTiming timing = slot->predictor->lastTiming();
             outcome.preprocessMs = timing.preprocessMs;
@@ -919,6 +928,8 @@ bool MainWindow::startExport(const QString& path, int jpegQuality) {
     settings.jpegQuality = jpegQuality;
     settings.threads = workerThreads();
     settings.inputs = {toStd(document_->imagePath()), toStd(document_->maskPath())};
+    settings.metadata = document_->photoMetadata();
+    settings.stripMetadata = !options_.exportKeepsMetadata;
     if (const auto& compose = document_->composeState()) {
         settings.inputs.push_back(toStd(compose->backgroundPath));
         settings.inputs.push_back(toStd(compose->foregroundPath));

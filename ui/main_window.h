@@ -35,6 +35,7 @@ struct StudioOptions {
     std::string device = "auto";  // auto | cpu | cuda (see hz::parseDeviceChoice)
     int threads = 0;        // inference and export threads; 0 = all cores but one (kept for the GUI)
     bool confirmClose = true;  // ask about unsaved changes (tests turn it off)
+    bool exportKeepsMetadata = true;  // File > Export Keeps Photo Metadata (off: no EXIF/XMP/IPTC, e.g. GPS)
 };
 
 struct HarmonizeOutcome {

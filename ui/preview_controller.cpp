@@ -19,7 +19,7 @@ cv::Size levelSize(cv::Size image, double scale) {
 }
 
 std::shared_ptr<DisplayLevel> makeLevel(ImagePtr image, std::shared_ptr<const cv::Mat> mask, double scale,
-                                        quint64 revision) {
+                                        quint64 revision, std::shared_ptr<const photo::SrgbConversion> display) {
     auto level = std::make_shared<DisplayLevel>();
     level->scale = scale;
     level->imageRevision = revision;
@@ -35,7 +35,7 @@ std::shared_ptr<DisplayLevel> makeLevel(ImagePtr image, std::shared_ptr<const cv
         level->image = std::make_shared<const cv::Mat>(std::move(smallImage));
         level->mask = std::make_shared<cv::Mat>(std::move(smallMask));
     }
-    level->original = toDisplayImage(*level->image);
+    level->original = toDisplayImage(*level->image, display.get());
     level->overlay = makeOverlay(*level->mask);
     return level;
 }
@@ -93,7 +93,7 @@ void PreviewController::buildLevel(double scale) {
     maskDirtyDuringBuild_ = QRect();
     buildMaskRevision_ = document_->maskRevision();
     levelWatcher_.setFuture(QtConcurrent::run(makeLevel, document_->image(), document_->maskSnapshot(), scale,
-                                              document_->imageRevision()));
+                                              document_->imageRevision(), document_->displayConversion()));
 }
 
 void PreviewController::onLevelBuilt() {
@@ -172,6 +172,7 @@ void PreviewController::requestRender() {
     request.params = document_->params();
     request.amount = document_->amount();
     request.histograms = document_->histograms();
+    request.display = document_->displayConversion();
     renderer_.request(std::move(request));
 }
 

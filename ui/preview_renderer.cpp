@@ -9,7 +9,7 @@
 
 namespace hz::ui {
 
-QImage toDisplayImage(const cv::Mat& bgr) {
+QImage toDisplayImage(const cv::Mat& bgr, const photo::SrgbConversion* display) {
     if (bgr.empty()) return {};
     // Format_RGB32 is B, G, R, 0xff in memory on little-endian machines, i.e. OpenCV's BGRA,
     // and it is what the raster backing store holds: painting it is a plain copy.
@@ -22,6 +22,8 @@ QImage toDisplayImage(const cv::Mat& bgr) {
     } else {
         cv::cvtColor(bgr, wrapped, cv::COLOR_BGR2BGRA);
     }
+    if (display)
+        for (int y = 0; y < image.height(); ++y) display->convertBgrx8(image.scanLine(y), std::size_t(image.width()));
     return image;
 }
 
@@ -85,7 +87,7 @@ void PreviewRenderer::run() {
         PreviewResult result;
         result.generation = job.generation;
         result.imageRevision = job.imageRevision;
-        result.image = toDisplayImage(pixels);
+        result.image = toDisplayImage(pixels, job.display.get());
         const double s = job.levelScale;
         result.imageRect = QRectF(job.crop.x / s, job.crop.y / s, job.crop.width / s, job.crop.height / s);
         result.renderMs = double(timer.nsecsElapsed()) / 1e6;

@@ -4,6 +4,8 @@
 // older image is dropped (and its render cancelled); the GUI keeps the last preview on
 // screen until a newer one arrives and ignores anything older than what it shows.
 #include <QImage>
+
+#include "core/photo/colour.h"
 #include <QMutex>
 #include <QRectF>
 #include <QThread>
@@ -30,6 +32,7 @@ struct PreviewRequest {
     FilterParams params;
     double amount = 1.0;
     std::shared_ptr<const ImageHistograms> histograms;  // of the full-resolution image
+    std::shared_ptr<const photo::SrgbConversion> display;  // the photo's profile -> screen; null: as is
 };
 
 struct PreviewResult {
@@ -63,8 +66,10 @@ private:
     bool quit_ = false;
 };
 
-// BGR 8/16-bit -> RGB32 QImage that owns its pixels (cheap to paint).
-QImage toDisplayImage(const cv::Mat& bgr);
+// BGR 8/16-bit -> RGB32 QImage that owns its pixels (cheap to paint), through `display`
+// (the photo's ICC profile to sRGB; Qt 6.4 does not tell the monitor's profile, so sRGB is
+// the screen's) when given.
+QImage toDisplayImage(const cv::Mat& bgr, const photo::SrgbConversion* display = nullptr);
 
 }  // namespace hz::ui
 

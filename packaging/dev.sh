@@ -9,7 +9,11 @@ build=${HZ_BUILD_DIR:-$root/build}
 mode=${1:-}
 
 # Debian 12 packages the build, the tests and the run need.
+# Photo I/O (core/photo): Exiv2 metadata, Little CMS colour, libheif HEIC/AVIF (Debian's
+# libheif1 1.15 has the libde265/dav1d/aom decoders and the x265/aom encoders the tests use
+# built in), libwebpmux and libpng for WebP's and PNG's own metadata chunks.
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev libtorch-dev libopencv-dev
+          libexiv2-dev liblcms2-dev libheif-dev libwebp-dev libpng-dev
           libgl-dev xvfb xauth dpkg-dev file desktop-file-utils appstream)
 
 install_missing() {

@@ -29,6 +29,8 @@
 #include "ui/main_window.h"
 #include "ui/params_panel.h"
 #include "ui/preview_controller.h"
+#include "ui/preview_renderer.h"
+#include "tests/photo/photo_fixtures.h"
 
 using namespace hz;
 using namespace hz::ui;
@@ -76,6 +78,9 @@ private Q_SLOTS:
     void maskOperationsAreUndoable();
     void exportEqualsRenderAndWrite_data();
     void exportEqualsRenderAndWrite();
+    void exportKeepsPhotoMetadata_data();
+    void exportKeepsPhotoMetadata();
+    void displayGoesThroughTheProfile();
     void sessionRoundTrip();
     void missingModelExplainsAndEditorStillWorks();
     void badFilesKeepCurrentWork_data();
@@ -369,6 +374,93 @@ void TestStudio::exportEqualsRenderAndWrite() {
     const QString referencePath = dir_.filePath("reference." + extension);
     writeImageAtomic(referencePath.toStdString(), reference, {}, WriteOptions{quality});
     QVERIFY2(fileBytes(path) == fileBytes(referencePath), "the export is not bit-identical to render + write");
+}
+
+// A real photograph: Adobe RGB profile, EXIF (camera, date, GPS, copyright), XMP, turned by
+// orientation 6. The editor's export keeps it all, orientation reset, unless switched off.
+void TestStudio::exportKeepsPhotoMetadata_data() {
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<bool>("keep");
+    QTest::newRow("jpg") << "jpg" << true;
+    QTest::newRow("png") << "png" << true;
+    QTest::newRow("tif") << "tif" << true;
+    QTest::newRow("webp") << "webp" << true;
+    QTest::newRow("jpg, metadata off") << "jpg" << false;
+}
+
+void TestStudio::exportKeepsPhotoMetadata() {
+    QFETCH(QString, format);
+    QFETCH(bool, keep);
+    const std::string profile = test::adobeRgbProfile();
+    const QString image = dir_.filePath("photo_" + QString::number(keep) + "." + format);
+    const QString mask = dir_.filePath("photo_mask.png");
+    test::writePhoto(image.toStdString(), test::syntheticPhoto({48, 64}), profile, 6);
+    cv::imwrite(mask.toStdString(), test::syntheticMask({64, 48}));
+    StudioOptions options;
+    options.modelPath = modelPath_.toStdString();
+    options.confirmClose = false;
+    options.threads = 1;
+    options.exportKeepsMetadata = keep;
+    MainWindow window(options);
+    QVERIFY2(window.openImage(image, mask), qPrintable(window.lastError()));
+    QCOMPARE(window.document()->imageSize(), cv::Size(64, 48));
+    window.paramsPanel()->slider(Filter::Contrast)->setValue(-35);
+    const QString out = dir_.filePath("photo_export_" + QString::number(keep) + "." + format);
+    QSignalSpy finished(&window, &MainWindow::exportFinished);
+    QVERIFY(window.startExport(out, 90));
+    QVERIFY(finished.wait(kWait));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(finished.first().at(1).toString()));
+
+    const test::ReadBack back = test::readBack(out.toStdString());
+    QVERIFY2(back.icc == profile, "the ICC profile is not the input's");
+    if (keep) {
+        QCOMPARE(back.make, std::string(test::kMake));
+        QCOMPARE(back.model, std::string(test::kModel));
+        QCOMPARE(back.date, std::string(test::kDate));
+        QCOMPARE(back.latitude, std::string(test::kLatitude));
+        QCOMPARE(back.copyright, std::string(test::kCopyright));
+        QCOMPARE(back.orientation, 1L);
+        QCOMPARE(back.pixelX, 64L);
+    } else {
+        QVERIFY(back.make.empty() && back.latitude.empty() && back.creatorTool.empty());
+    }
+    const LoadedImage input = loadImage(image.toStdString()), output = loadImage(out.toStdString());
+    QCOMPARE(output.pixels.size(), input.pixels.size());
+    if (format != "jpg") {
+        std::vector<std::string> warnings;
+        const cv::Mat m = loadMask(mask.toStdString(), input, warnings);
+        cv::Mat diff;
+        cv::absdiff(input.pixels, output.pixels, diff);
+        cv::Mat any;
+        cv::transform(diff.reshape(3, int(diff.total())), any, cv::Matx13f(1, 1, 1));
+        QCOMPARE(cv::countNonZero((any.reshape(1, diff.rows) != 0) & (m == 0)), 0);
+        QVERIFY(cv::countNonZero((any.reshape(1, diff.rows) != 0) & (m != 0)) > 0);
+    }
+}
+
+// The screen shows an Adobe RGB photo converted to sRGB (the default monitor), not its raw numbers.
+void TestStudio::displayGoesThroughTheProfile() {
+    const cv::Mat pixels = test::syntheticPhoto({64, 48});
+    const auto conversion = photo::SrgbConversion::fromIcc(test::adobeRgbProfile());
+    QVERIFY(conversion);
+    const QImage shown = toDisplayImage(pixels, conversion.get());
+    const QImage raw = toDisplayImage(pixels);
+    const cv::Mat expected = conversion->convertBgr(pixels);
+    int worst = 0, rawWorst = 0;
+    for (int y = 0; y < pixels.rows; ++y)
+        for (int x = 0; x < pixels.cols; ++x) {
+            const cv::Vec3b e = expected.at<cv::Vec3b>(y, x);
+            const QRgb s = shown.pixel(x, y), r = raw.pixel(x, y);
+            worst = std::max({worst, std::abs(qBlue(s) - e[0]), std::abs(qGreen(s) - e[1]), std::abs(qRed(s) - e[2])});
+            rawWorst = std::max({rawWorst, std::abs(qBlue(r) - e[0]), std::abs(qGreen(r) - e[1]), std::abs(qRed(r) - e[2])});
+        }
+    QVERIFY2(worst <= 1, qPrintable(QString("display differs from the sRGB conversion by %1").arg(worst)));
+    QVERIFY(rawWorst > 10);
+    // And the editor uses it for a tagged photo.
+    const QString image = dir_.filePath("display.png");
+    test::writePhoto(image.toStdString(), pixels, test::adobeRgbProfile(), 1);
+    QVERIFY(window_->openImage(image, QString()));
+    QVERIFY(window_->document()->displayConversion() != nullptr);
 }
 
 void TestStudio::sessionRoundTrip() {

@@ -131,6 +131,13 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
     metadata.modelVersion = object.value("model_version").toString().toStdString();
     metadata.trainingNotes = object.value("training_notes").toString().toStdString();
     metadata.outputGain = object.value("output_gain").toDouble(1.0);
+    const auto architecture = object.value("architecture").toString("harmonizer-efficientnet-b0").toStdString();
+    try {
+        metadata.architecture = parseArchitecture(architecture);
+    } catch (const Error&) {
+        throw Error("model file '" + path + "' has an unknown architecture '" + architecture +
+                    "' (this program reads harmonizer-efficientnet-b0 and harmonizer-mobilenet-v2)");
+    }
     if (!isValidOutputGain(metadata.outputGain))
         throw Error("model file '" + path + "' has an invalid output gain " + std::to_string(metadata.outputGain) +
                     " (expected a number in (0, 4])");
@@ -165,7 +172,7 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     if (!hostIsLittleEndian()) throw Error("cannot write model file '" + path + "': big-endian hosts are not supported");
     QJsonObject object;
     object["format_version"] = kModelFormatVersion;
-    object["architecture"] = "harmonizer-efficientnet-b0";
+    object["architecture"] = architectureName(net->backbone());
     object["input_size"] = metadata.inputSize;
     QJsonArray order;
     for (const auto& key : metadata.filterOrder.empty() ? restoreOrderKeys() : metadata.filterOrder)
@@ -208,9 +215,11 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     writeFileAtomic(path, writer.bytes);
 }
 
-ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
+namespace {
+
+// Checks the whole file and lists its tensors (pointing into `bytes`).
+ModelMetadata parseModelFile(const std::string& path, const std::string& bytes, std::map<std::string, StoredTensor>& stored) {
     if (!hostIsLittleEndian()) throw Error("cannot read model file '" + path + "': big-endian hosts are not supported");
-    const std::string bytes = readWholeFile(path);
     const std::string notModel = "'" + path + "' is not a Harmonizer model file";
     if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
         throw Error(notModel + " (it does not start with the .hzm signature)");
@@ -244,7 +253,6 @@ ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
     ModelMetadata metadata = parseMetadata(std::string(metadataBytes, std::size_t(metadataLength)), path);
     metadata.formatVersion = int(version);
 
-    std::map<std::string, StoredTensor> stored;
     const auto count = reader.get<std::uint32_t>("the tensor count");
     for (std::uint32_t i = 0; i < count; ++i) {
         const auto nameLength = reader.get<std::uint16_t>("a tensor name");
@@ -273,8 +281,27 @@ ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
     if (reader.position() != payloadEnd)
         throw Error("model file '" + path + "' is corrupt: unexpected bytes after the last tensor");
 
+    return metadata;
+}
+
+}  // namespace
+
+ModelMetadata readModelMetadata(const std::string& path) {
+    const std::string bytes = readWholeFile(path);
+    std::map<std::string, StoredTensor> stored;
+    return parseModelFile(path, bytes, stored);
+}
+
+ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
+    if (!hostIsLittleEndian()) throw Error("cannot read model file '" + path + "': big-endian hosts are not supported");
+    const std::string bytes = readWholeFile(path);
+    std::map<std::string, StoredTensor> stored;
+    const ModelMetadata metadata = parseModelFile(path, bytes, stored);
+    HarmonizerNet destination = net->backbone() == metadata.architecture ? net : makeNetwork(metadata.architecture);
+    if (!net->is_training()) destination->eval();
+
     // Validate everything against the network before changing any of it.
-    const auto state = namedState(net);
+    const auto state = namedState(destination);
     for (const auto& [name, target] : state) {
         const auto it = stored.find(name);
         if (it == stored.end())
@@ -305,6 +332,7 @@ ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
         std::memcpy(value.data_ptr(), source.data, source.byteCount);
         target.copy_(value);
     }
+    net = destination;
     return metadata;
 }
 

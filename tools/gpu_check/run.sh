@@ -50,11 +50,13 @@ start=$(date +%s)
 # make CPU timings depend on whatever else runs on the machine.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 py_root="" py_prefix="" abi=${GPU_CHECK_CXX11_ABI:-}
-if "$python" -c 'import torch' >/dev/null 2>&1; then
-    py_root=$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
-    py_prefix=$("$python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
-    [ -z "$abi" ] && abi=$("$python" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
-    say "python torch $("$python" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)') in $py_root"
+# One interpreter start (importing torch takes seconds): root, cmake prefix, ABI, versions.
+if py_info=$("$python" -c 'import os, torch, torch.utils
+print(os.path.dirname(torch.__file__)); print(torch.utils.cmake_prefix_path)
+print(int(torch._C._GLIBCXX_USE_CXX11_ABI)); print(torch.__version__, "cuda", torch.version.cuda)' 2>/dev/null); then
+    { read -r py_root; read -r py_prefix; read -r py_abi; read -r py_version; } <<<"$py_info"
+    abi=${abi:-$py_abi}
+    say "python torch $py_version in $py_root"
 fi
 abi=${abi:-1}
 
@@ -124,7 +126,7 @@ else
     for pid in "${pids[@]}"; do wait "$pid" || fail 5 build "compiling failed; see the build log"; done
     libs=(-ltorch -ltorch_cpu -lc10)
     for lib in torch_cuda c10_cuda; do [ -f "$torch_root/lib/lib$lib.so" ] && libs+=(-l$lib); done
-    "$cxx" -o "$build/direct/gpu_check" "$build"/direct/*.o -Wl,--no-as-needed -L"$torch_root/lib" "${libs[@]}" \
+    "$cxx" -o "$build/direct/gpu_check" "$build"/direct/*.o -Wl,--no-as-needed,--allow-shlib-undefined -L"$torch_root/lib" "${libs[@]}" \
         -Wl,-rpath,"$torch_root/lib" -pthread >>"$log" 2>&1 || fail 5 build "linking failed; see the build log"
     exe=$build/direct/gpu_check
 fi

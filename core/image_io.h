@@ -7,12 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace hz {
+#include "core/error.h"
 
-class Error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace hz {
 
 struct LoadedImage {
     cv::Mat pixels;                     // CV_8UC3 or CV_16UC3, BGR (OpenCV order), EXIF orientation applied

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "core/image_io.h"  // hz::Error
+#include "core/error.h"
 
 namespace hz {
 
@@ -394,6 +394,23 @@ torch::Tensor FoldedHarmonizerNet::forward(const torch::Tensor& image, const tor
         thetas.push_back(torch::linear(g, outputWeights_[i], outputBiases_[i]));
     }
     return torch::cat(thetas, 1);
+}
+
+std::vector<torch::Tensor> FoldedHarmonizerNet::tensors() const {
+    std::vector<torch::Tensor> all;
+    const auto addConv = [&](const Conv& conv) {
+        if (conv.weight.defined()) all.insert(all.end(), {conv.weight, conv.bias});
+    };
+    for (const auto* conv : {&stemComposite_, &stemInverse_, &head_}) addConv(*conv);
+    for (const auto& block : blocks_) {
+        for (const auto* conv : {&block.expand, &block.depthwise, &block.project}) addConv(*conv);
+        if (block.hasSqueezeExcite)
+            all.insert(all.end(), {block.seReduceWeight, block.seReduceBias, block.seExpandWeight, block.seExpandBias});
+    }
+    all.insert(all.end(), {fWeight_, fBias_, gWeight_, gBias_});
+    for (const auto* list : {&cascadeWeights_, &cascadeBiases_, &outputWeights_, &outputBiases_})
+        all.insert(all.end(), list->begin(), list->end());
+    return all;
 }
 
 }  // namespace hz

@@ -139,6 +139,9 @@ public:
     FoldedHarmonizerNet(HarmonizerNet& net, const torch::Device& device, bool channelsLast = false);
     // Same contract as HarmonizerNetImpl::forward. Call under c10::InferenceMode or NoGradGuard.
     torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& mask) const;
+    // Every weight and bias it holds, so that tools/gpu_check can verify their device, type
+    // and memory layout.
+    std::vector<torch::Tensor> tensors() const;
 
 private:
     struct Conv {

@@ -161,6 +161,10 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
 
     auto start = Clock::now();
     NetworkInput input = prepareNetworkInput(image, mask, s.inputSize);
+    // On CUDA the views are made on the device: one upload of the input instead of V.
+    // (A no-op on the CPU.)
+    input.image = input.image.to(s.device);
+    input.mask = input.mask.to(s.device);
     if (s.views > 1) {
         input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
         input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]
@@ -168,7 +172,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask) {
     s.timing.preprocessMs = millisecondsSince(start);
 
     start = Clock::now();
-    auto output = s.folded->forward(input.image.to(s.device), input.mask.to(s.device));  // [V, 6]
+    auto output = s.folded->forward(input.image, input.mask);  // [V, 6]
     if (s.device.is_cuda()) torch::cuda::synchronize();
     s.timing.forwardMs = millisecondsSince(start);
 

@@ -110,12 +110,14 @@ std::string readWholeFile(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw Error("model file '" + path + "' does not exist");
     if (std::filesystem::is_directory(path, ec)) throw Error("model file '" + path + "' is a folder, not a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("model file '" + path + "' cannot be opened for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw Error("model file '" + path + "' could not be read");
-    return buffer.str();
+    // A regular file of bounded size: /dev/zero or a FIFO would be read forever.
+    if (!std::filesystem::is_regular_file(path, ec)) throw Error("model file '" + path + "' is not a regular file");
+    constexpr std::size_t kMaxModelBytes = std::size_t(1) << 30;
+    try {
+        return readFileBounded(path, kMaxModelBytes);
+    } catch (const Error& e) {
+        throw Error("model file " + std::string(e.what()));
+    }
 }
 
 ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
@@ -137,7 +139,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 
     if (!isValidInputSize(metadata.inputSize))
         throw Error("model file '" + path + "' has an invalid input size " + std::to_string(metadata.inputSize) +
-                    " (expected 32..4096)");
+                    " (expected 32.." + std::to_string(kMaxInputSize) + ")");
     const auto expectedOrder = restoreOrderKeys();
     if (metadata.filterOrder != expectedOrder) {
         std::string found;
@@ -153,7 +155,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 }  // namespace
 
 bool isValidOutputGain(double gain) { return std::isfinite(gain) && gain > 0.0 && gain <= 4.0; }
-bool isValidInputSize(int side) { return side >= 32 && side <= 4096; }
+bool isValidInputSize(int side) { return side >= 32 && side <= kMaxInputSize; }
 
 std::vector<std::string> restoreOrderKeys() {
     std::vector<std::string> keys;

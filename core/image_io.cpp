@@ -353,9 +353,76 @@ cv::Size headerSize(const std::string& path, const std::string& bytes, Format fo
     throw Error(path + ": not a readable image (unsupported format: not JPEG, PNG, TIFF, WebP or BMP)");
 }
 
+// PNG through libpng itself: OpenCV's decoder lets libpng print "libpng error: ..." lines
+// that name no file. Same result as OpenCV's IMREAD_UNCHANGED: 8/16-bit, gray (1 channel),
+// BGR (3) or BGRA (4, also for gray+alpha and transparency chunks); no gamma applied.
+// Warnings (e.g. a known-incorrect sRGB profile) are common in good files and ignored;
+// errors, benign ones included (missing or extra image data), fail naming the file.
+struct PngReader {
+    std::jmp_buf jump;
+    std::string message;
+    const std::string* bytes = nullptr;
+    std::size_t position = 0;
+};
+
+void pngFail(png_structp png, png_const_charp message) {
+    auto* reader = static_cast<PngReader*>(png_get_error_ptr(png));
+    reader->message = message ? message : "unknown error";
+    std::longjmp(reader->jump, 1);
+}
+void pngWarn(png_structp, png_const_charp) {}
+void pngRead(png_structp png, png_bytep out, png_size_t length) {
+    auto* reader = static_cast<PngReader*>(png_get_io_ptr(png));
+    if (reader->position + length > reader->bytes->size()) png_error(png, "file ends early (truncated)");
+    std::memcpy(out, reader->bytes->data() + reader->position, length);
+    reader->position += length;
+}
+
+cv::Mat decodePng(const std::string& path, const std::string& bytes) {
+    PngReader reader;
+    reader.bytes = &bytes;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, pngFail, pngWarn);
+    if (!png) throw Error(path + ": out of memory reading the PNG");
+    png_infop info = png_create_info_struct(png);
+    cv::Mat image;
+    std::vector<png_bytep> rows;
+    if (setjmp(reader.jump)) {
+        png_destroy_read_struct(&png, &info, nullptr);
+        throw Error(path + ": damaged PNG (" + reader.message + ")");
+    }
+    if (!info) png_error(png, "out of memory");
+    png_set_read_fn(png, &reader, pngRead);
+    png_set_benign_errors(png, 0);
+    png_read_info(png, info);
+    const int colorType = png_get_color_type(png, info);
+    const int bitDepth = png_get_bit_depth(png, info);
+    const bool hasTrns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+    if (colorType == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (colorType == PNG_COLOR_TYPE_GRAY && bitDepth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (hasTrns) png_set_tRNS_to_alpha(png);
+    const bool gray = (colorType & PNG_COLOR_MASK_COLOR) == 0 && colorType != PNG_COLOR_TYPE_PALETTE;
+    const bool alpha = (colorType & PNG_COLOR_MASK_ALPHA) != 0 || hasTrns;
+    if (gray && alpha) png_set_gray_to_rgb(png);
+    png_set_bgr(png);
+    if (bitDepth == 16) png_set_swap(png);  // PNG stores 16 bits big-endian
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    const int channels = png_get_channels(png, info);
+    const int depth = png_get_bit_depth(png, info) == 16 ? CV_16U : CV_8U;
+    image.create(int(png_get_image_height(png, info)), int(png_get_image_width(png, info)), CV_MAKETYPE(depth, channels));
+    if (png_get_rowbytes(png, info) != image.step[0]) png_error(png, "unexpected row layout");
+    rows.resize(std::size_t(image.rows));
+    for (int y = 0; y < image.rows; ++y) rows[std::size_t(y)] = image.ptr<png_byte>(y);
+    png_read_image(png, rows.data());
+    png_read_end(png, nullptr);
+    png_destroy_read_struct(&png, &info, nullptr);
+    return image;
+}
+
 // Decodes `bytes` (already checked): JPEG with EXIF orientation applied, others unchanged
 // (they may carry alpha, which only IMREAD_UNCHANGED keeps).
 cv::Mat decode(const std::string& path, const std::string& bytes, Format format) {
+    if (format == Format::Png) return decodePng(path, bytes);
     const cv::Mat buffer(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     cv::Mat raw;
     try {
@@ -561,12 +628,7 @@ cv::Mat loadMask(const std::string& path, cv::Size expectedSize, std::vector<std
     if (!expectedSize.empty() && checked.size != expectedSize &&
         checked.size != cv::Size(expectedSize.height, expectedSize.width))
         throw Error(path + ": mask is " + sizeText(checked.size) + " but the image is " + sizeText(expectedSize));
-    cv::Mat raw;
-    try {
-        raw = decode(path, checked.bytes, checked.format);
-    } catch (const Error&) {
-        throw Error(path + ": not a readable mask image (corrupt or unsupported format)");
-    }
+    const cv::Mat raw = decode(path, checked.bytes, checked.format);
     cv::Mat mask;
     std::vector<std::string> found;
     try {

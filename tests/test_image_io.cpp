@@ -202,7 +202,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("jpeg cut in half") << "jpeg cut" << "damaged JPEG";
         QTest::newRow("jpeg with corrupt bytes inside") << "jpeg corrupt" << "damaged JPEG";
-        QTest::newRow("png cut in half") << "png cut" << "not a readable image";
+        QTest::newRow("png cut in half") << "png cut" << "damaged PNG";
         QTest::newRow("jpeg declaring 32768x32768") << "jpeg huge" << "32768x32768 (1074 MP), over the limit of 300 MP";
         QTest::newRow("fifo") << "fifo" << "not a regular file";
         QTest::newRow("character device") << "device" << "not a regular file";
@@ -259,6 +259,31 @@ private Q_SLOTS:
             const QString maskMessage = errorOf([&] { loadMask(p); });
             QVERIFY2(maskMessage.startsWith(QString::fromStdString(p) + ":"), qPrintable(maskMessage));
         }
+    }
+
+    // PNG is decoded with libpng directly (OpenCV's decoder prints libpng's errors): the
+    // pixels must be exactly OpenCV's.
+    void pngDecodesLikeOpenCv_data() {
+        QTest::addColumn<int>("type");
+        QTest::newRow("8-bit colour") << int(CV_8UC3);
+        QTest::newRow("16-bit colour") << int(CV_16UC3);
+        QTest::newRow("8-bit gray") << int(CV_8UC1);
+        QTest::newRow("16-bit gray") << int(CV_16UC1);
+        QTest::newRow("8-bit rgba") << int(CV_8UC4);
+        QTest::newRow("16-bit rgba") << int(CV_16UC4);
+    }
+    void pngDecodesLikeOpenCv() {
+        QFETCH(int, type);
+        cv::Mat image(37, 53, type);
+        cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(CV_MAT_DEPTH(type) == CV_16U ? 65535 : 255));
+        const std::string p = path("same.png");
+        QVERIFY(cv::imwrite(p, image));
+        cv::Mat expected = cv::imread(p, cv::IMREAD_UNCHANGED);
+        if (expected.channels() == 1) cv::cvtColor(expected, expected, cv::COLOR_GRAY2BGR);
+        if (expected.channels() == 4) cv::cvtColor(expected, expected, cv::COLOR_BGRA2BGR);
+        const cv::Mat got = loadImage(p).pixels;
+        QCOMPARE(got.type(), expected.type());
+        QCOMPARE(cv::norm(got, expected, cv::NORM_INF), 0.0);
     }
 
     void intactJpegStillLoads() {

@@ -13,7 +13,7 @@ char g_message[256];
 std::atomic<bool> g_deferred{false};
 std::atomic<bool> g_requested{false};
 
-extern "C" void onInterrupt(int) {
+extern "C" void hzImmediateInterrupt(int) {
     if (g_deferred.load() && !g_requested.exchange(true)) return;
     hz::removePendingTemporaries();
     const ssize_t ignored = ::write(STDERR_FILENO, g_message, std::strlen(g_message));
@@ -29,11 +29,15 @@ void installInterruptHandler(const char* command) {
     std::strncat(g_message, ": interrupted; the output being written was discarded\n",
                  sizeof g_message - std::strlen(g_message) - 1);
     struct sigaction action {};
-    action.sa_handler = onInterrupt;
+    action.sa_handler = hzImmediateInterrupt;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
+    // A signal ignored by whoever started us (nohup, a script's background job) stays ignored.
+    for (int signal : {SIGINT, SIGTERM}) {
+        struct sigaction current {};
+        if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+        sigaction(signal, &action, nullptr);
+    }
 }
 
 StopFlag::StopFlag() {

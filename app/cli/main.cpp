@@ -28,7 +28,7 @@ void printOverview() {
 // Errors are one line: OpenCV's assertions and LibTorch's backtraces span many.
 std::string oneLine(const std::exception& e) {
     std::string text;
-    if (const auto* torch = dynamic_cast<const c10::Error*>(&e)) text = "LibTorch: " + torch->what_without_backtrace();
+    if (const auto* torch = dynamic_cast<const c10::Error*>(&e)) text = std::string("LibTorch: ") + torch->what_without_backtrace();
     else if (const auto* cv = dynamic_cast<const cv::Exception*>(&e)) text = "OpenCV: " + cv->err;
     else text = e.what();
     const auto end = text.find('\n');

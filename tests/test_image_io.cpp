@@ -286,6 +286,28 @@ private Q_SLOTS:
         QCOMPARE(cv::norm(got, expected, cv::NORM_INF), 0.0);
     }
 
+    // EXIF orientation is still applied (the JPEG is decoded from memory now), and a mask of
+    // the turned size passes the header check although the header says the other way round.
+    void exifOrientationIsApplied() {
+        std::vector<uchar> plain;
+        cv::imencode(".jpg", cv::Mat(20, 40, CV_8UC3, cv::Scalar(10, 20, 30)), plain);
+        // APP1 "Exif": a little-endian TIFF block with one entry, Orientation (0x0112) = 6.
+        const unsigned char app1[] = {0xFF, 0xE1, 0,    34,   'E', 'x', 'i', 'f', 0, 0, 'I', 'I',
+                                      42,   0,    8,    0,    0,   0,   1,   0,   0x12, 0x01, 3, 0,
+                                      1,    0,    0,    0,    6,   0,   0,   0,   0,   0,   0, 0};
+        std::string bytes(plain.begin(), plain.begin() + 2);
+        bytes.append(reinterpret_cast<const char*>(app1), sizeof app1);
+        bytes.append(plain.begin() + 2, plain.end());
+        const std::string image = path("turned.jpg"), mask = path("turned-mask.png");
+        writeBytes(image, bytes);
+        cv::imwrite(mask, cv::Mat(40, 20, CV_8UC1, cv::Scalar(255)));
+        const LoadedImage loaded = loadImage(image);
+        QCOMPARE(loaded.pixels.cols, 20);
+        QCOMPARE(loaded.pixels.rows, 40);
+        checkImageAndMaskHeaders(image, mask);
+        QCOMPARE(loadMask(mask, loaded.pixels.size()).size(), loaded.pixels.size());
+    }
+
     void intactJpegStillLoads() {
         const std::string p = path("intact.jpg");
         writeBytes(p, photoJpeg(320, 240));

@@ -1,5 +1,6 @@
 // harmonizer-cli: every subcommand registers itself in cli_common's registry.
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
     // Past a file-size limit a write must fail with EFBIG (and the output be discarded),
     // not kill the process midway.
     std::signal(SIGXFSZ, SIG_IGN);
+    // FFmpeg's own lines ("[mov,mp4,...] moov atom not found") name no file and no command;
+    // damage is reported by our checks instead (AV_LOG_QUIET = -8).
+    ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", /*overwrite=*/0);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         printOverview();

@@ -190,11 +190,11 @@ AtomicVideoWriter::AtomicVideoWriter(const std::string& path, const VideoCodec& 
     std::error_code ec;
     if (size.width <= 0 || size.height <= 0) throw Error(path + ": cannot write a video of size " + sizeText(size));
     if (!std::isfinite(fps) || fps <= 0) throw Error(path + ": cannot write a video at " + std::to_string(fps) + " fps");
-    // These codecs store 4:2:0 colour, which FFmpeg only encodes at even sizes: it would
-    // silently drop the last row or column.
-    if ((codec.name == "mp4v" || codec.name == "h264") && (size.width % 2 != 0 || size.height % 2 != 0))
-        throw Error(path + ": the " + codec.name + " codec needs an even width and height, the video is " +
-                    sizeText(size) + " (use --codec ffv1 in .mkv, or mjpg in .avi, to keep the size)");
+    // OpenCV's FFmpeg writer rounds odd sizes down to even with every codec (measured with
+    // mp4v, mjpg and ffv1): it would silently drop the last row or column, so refuse.
+    if (size.width % 2 != 0 || size.height % 2 != 0)
+        throw Error(path + ": the video is " + sizeText(size) +
+                    "; the video encoders only keep an even width and height (crop the input by one pixel)");
 
     static std::atomic<unsigned> counter{0};
     // Hidden, unique per process and call, real extension last (OpenCV picks the container from it).

@@ -24,30 +24,31 @@ full-disk-mp4)
   [[ -z $(find "$work" -maxdepth 1 -name '.out.mp4.tmp-*') ]] || fail "a temporary file was left"
   ;;
 odd-size)
-  # 4:2:0 codecs drop an odd row or column: refused clearly, and ffv1 keeps the size.
-  "$TOOL" clip "$work/odd.mkv" 65 49 5 25 || fail "fixture"
-  "$TOOL" clip "$work/odd-mask.mkv" 65 49 5 25 || fail "fixture"
-  "$CLI" video --composite "$work/odd.mkv" --mask "$work/odd-mask.mkv" --model "$DIR/random.hzm" -o "$work/out.mp4" 2>"$work/err"
-  [[ $? -eq 1 ]] || fail "odd size accepted for mp4v"
-  grep -q "needs an even width and height, the video is 65x49" "$work/err" || fail "message"
-  [[ ! -e $work/out.mp4 ]] || fail "an output was written"
-  "$CLI" video --composite "$work/odd.mkv" --mask "$work/odd-mask.mkv" --model "$DIR/random.hzm" -o "$work/out.mkv" 2>"$work/err" || fail "ffv1 run"
-  grep -q "65x49" "$work/err" || fail "summary does not print the real size"
-  "$TOOL" info "$work/out.mkv" 5 65 49 25 || fail "written size"
+  # OpenCV's FFmpeg writer rounds an odd width or height down with every codec (the output
+  # used to come out one pixel smaller while the summary printed the input size). Since it
+  # cannot write an odd-sized clip at all, the writer itself is exercised through video_tool,
+  # which writes through the same AtomicVideoWriter as the video command.
+  for ext in mp4 mkv avi; do
+    "$TOOL" clip "$work/odd.$ext" 65 49 3 25 2>"$work/err"
+    [[ $? -eq 1 ]] || fail "an odd size was accepted for .$ext"
+    grep -q "odd.$ext: the video is 65x49; the video encoders only keep an even width and height" "$work/err" || fail "message"
+    [[ ! -e $work/odd.$ext ]] || fail "an output was written"
+  done
   ;;
 damaged-middle)
-  # Bytes overwritten in the middle: either an error naming the file, or every frame - never
-  # a silently shorter video.
-  cp "$DIR/composite.mp4" "$work/damaged.mp4"
-  size=$(stat -c %s "$work/damaged.mp4")
-  dd if=/dev/zero of="$work/damaged.mp4" bs=1 seek=$(( size / 2 )) count=$(( size / 4 )) conv=notrunc status=none
-  "$CLI" video --composite "$work/damaged.mp4" --mask "$DIR/mask.png" --model "$DIR/random.hzm" -o "$work/out.mkv" 2>"$work/err"
+  # A tenth of a 60-frame clip overwritten in the middle: either an error naming the file, or
+  # every frame - never a silently shorter video.
+  "$TOOL" clip "$work/damaged.mkv" 64 48 60 30 || fail "fixture"
+  size=$(stat -c %s "$work/damaged.mkv")
+  dd if=/dev/zero of="$work/damaged.mkv" bs=1 seek=$(( size / 2 )) count=$(( size / 10 )) conv=notrunc status=none
+  "$CLI" video --composite "$work/damaged.mkv" --mask "$DIR/mask.png" --model "$DIR/random.hzm" -o "$work/out.mkv" 2>"$work/err"
   code=$?
   if [[ $code -eq 0 ]]; then
-    "$TOOL" info "$work/out.mkv" 10 64 48 30 || fail "exit 0 but the output is not the whole video"
+    "$TOOL" info "$work/out.mkv" 60 64 48 30 || fail "exit 0 but the output is not the whole video"
   else
-    grep -q "damaged.mp4" "$work/err" || fail "the error does not name the file"
+    grep -q "damaged.mkv" "$work/err" || fail "the error does not name the file"
     [[ $(wc -l <"$work/err") -le 3 ]] || fail "more than a short message"
+    grep -q "^\[" "$work/err" && fail "FFmpeg's own lines were printed"
   fi
   ;;
 *) echo "unknown case"; exit 2 ;;

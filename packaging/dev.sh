@@ -10,7 +10,7 @@ mode=${1:-}
 
 # Debian 12 packages the build, the tests and the run need.
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev libtorch-dev libopencv-dev
-          libgl-dev xvfb xauth dpkg-dev file desktop-file-utils appstream)
+          libgl-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libwebp-dev xvfb xauth dpkg-dev file desktop-file-utils appstream)
 
 install_missing() {
   local missing=()

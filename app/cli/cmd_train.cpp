@@ -71,7 +71,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
     if (options.schedule != "step" && options.schedule != "cosine") throw UsageError("--schedule must be step or cosine");
     options.seed = unsigned(parser.integer("seed", 1, 0, 2147483647));
     options.resume = parser.has("resume");
-    options.threads = parser.integer("threads", 0, 0, 1024);
+    options.threads = parser.threads();
     options.valEvery = parser.integer("val-every", 500, 0, 100000000);
     options.checkpointEvery = parser.integer("checkpoint-every", 500, 0, 100000000);
     options.logEvery = parser.integer("log-every", 20, 1, 100000000);

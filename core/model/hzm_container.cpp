@@ -75,6 +75,12 @@ std::string readWholeFile(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw Error("model file '" + path + "' does not exist");
     if (std::filesystem::is_directory(path, ec)) throw Error("model file '" + path + "' is a folder, not a file");
+    // A regular file of bounded size: /dev/zero or a FIFO would be read forever.
+    if (!std::filesystem::is_regular_file(path, ec)) throw Error("model file '" + path + "' is not a regular file");
+    constexpr std::uintmax_t kMaxModelBytes = std::uintmax_t(1) << 30;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw Error("model file '" + path + "' cannot be read");
+    if (size > kMaxModelBytes) throw Error("model file '" + path + "' is larger than 1 GiB: not a Harmonizer model");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("model file '" + path + "' cannot be opened for reading");
     std::ostringstream buffer;

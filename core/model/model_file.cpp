@@ -88,7 +88,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 
     if (!isValidInputSize(metadata.inputSize))
         throw Error("model file '" + path + "' has an invalid input size " + std::to_string(metadata.inputSize) +
-                    " (expected 32..4096)");
+                    " (expected 32.." + std::to_string(kMaxInputSize) + ")");
     const auto expectedOrder = restoreOrderKeys();
     if (metadata.filterOrder != expectedOrder) {
         std::string found;
@@ -104,7 +104,7 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 }  // namespace
 
 bool isValidOutputGain(double gain) { return std::isfinite(gain) && gain > 0.0 && gain <= 4.0; }
-bool isValidInputSize(int side) { return side >= 32 && side <= 4096; }
+bool isValidInputSize(int side) { return side >= 32 && side <= kMaxInputSize; }
 
 std::vector<std::string> restoreOrderKeys() {
     std::vector<std::string> keys;

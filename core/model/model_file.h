@@ -39,7 +39,10 @@ struct ModelMetadata {
 
 // Valid output gains: finite, in (0, 4].
 bool isValidOutputGain(double gain);
-// Valid input sides: 32 to 4096 (the body is fully convolutional and pools globally).
+// Valid input sides: 32 to kMaxInputSize (the body is fully convolutional and pools
+// globally). The bound keeps a model file from asking for gigabytes: a side of 4096 needs
+// over 10 GB of activations, 1024 about 0.7 GB.
+constexpr int kMaxInputSize = 1024;
 bool isValidInputSize(int side);
 
 // The spec's filter keys in restore order (what filterOrder must hold).

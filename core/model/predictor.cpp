@@ -143,7 +143,7 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
         throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
     s.inputSize = options.inputSize.value_or(s.metadata.inputSize);
     if (!isValidInputSize(s.inputSize))
-        throw Error("network input size must be 32 to 4096, got " + std::to_string(s.inputSize));
+        throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(s.inputSize));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);

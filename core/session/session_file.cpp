@@ -132,11 +132,10 @@ void writeSession(const std::string& sidecarPath, const SessionFile& session) {
 }
 
 SessionFile readSession(const std::string& sidecarPath) {
-    std::ifstream in(sidecarPath, std::ios::binary);
-    if (!in) throw Error(sidecarPath + ": cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return sessionFromJson(text.str(), sidecarPath);
+    // A sidecar is a few kilobytes of JSON; anything far larger is not one (and is not read whole).
+    constexpr std::size_t kMaxSessionBytes = std::size_t(4) << 20;
+    requireReadableFile(sidecarPath, "a session file");
+    return sessionFromJson(readFileBounded(sidecarPath, kMaxSessionBytes), sidecarPath);
 }
 
 }  // namespace hz

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <QByteArray>
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -161,6 +162,57 @@ struct ResumeState {
     int bestStep = 0;
 };
 
+// A checkpoint's files and their SHA-256 in manifest.json, checked before LibTorch parses
+// any of them: torch::load segfaults on some damaged files and silently accepts others.
+const char* const kCheckpointFiles[] = {"model.hzm", "optimizer.pt", "torch_rng.pt", "state.json"};
+constexpr std::size_t kMaxCheckpointFileBytes = std::size_t(2) << 30;
+
+std::string sha256Hex(const std::string& bytes) {
+    return QCryptographicHash::hash(QByteArray::fromRawData(bytes.data(), qsizetype(bytes.size())),
+                                    QCryptographicHash::Sha256)
+        .toHex()
+        .toStdString();
+}
+
+void writeCheckpointManifest(const fs::path& dir) {
+    QJsonObject files;
+    for (const char* name : kCheckpointFiles) {
+        const std::string bytes = readFileBounded((dir / name).string(), kMaxCheckpointFileBytes);
+        QJsonObject entry;
+        entry["bytes"] = double(bytes.size());
+        entry["sha256"] = QString::fromStdString(sha256Hex(bytes));
+        files[name] = entry;
+    }
+    QJsonObject manifest;
+    manifest["files"] = files;
+    writeText(dir / "manifest.json", QJsonDocument(manifest).toJson().toStdString());
+}
+
+void verifyCheckpointManifest(const fs::path& dir) {
+    const fs::path path = dir / "manifest.json";
+    if (!fs::exists(path)) {
+        std::printf("train: note: %s has no manifest.json (written by an older version); its files are not verified\n",
+                    dir.string().c_str());
+        return;
+    }
+    QJsonParseError error{};
+    const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(readFileBounded(path.string(), 1 << 20)), &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject() || !doc.object()["files"].isObject())
+        throw hz::Error(path.string() + ": damaged checkpoint manifest");
+    const QJsonObject files = doc.object()["files"].toObject();
+    for (const char* name : kCheckpointFiles) {
+        const fs::path file = dir / name;
+        const QJsonObject entry = files[name].toObject();
+        if (entry.isEmpty()) throw hz::Error(path.string() + ": lists no " + name);
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) throw hz::Error(file.string() + ": missing from the checkpoint");
+        if (double(fs::file_size(file, ec)) != entry["bytes"].toDouble())
+            throw hz::Error(file.string() + ": damaged checkpoint file (its size differs from manifest.json)");
+        if (sha256Hex(readFileBounded(file.string(), kMaxCheckpointFileBytes)) != entry["sha256"].toString().toStdString())
+            throw hz::Error(file.string() + ": damaged checkpoint file (its SHA-256 differs from manifest.json)");
+    }
+}
+
 fs::path checkpointDir(const TrainOptions& options) { return fs::path(options.runDir) / "checkpoint"; }
 
 void saveCheckpoint(const TrainOptions& options, HarmonizerNet& net, torch::optim::Adam& optimizer, const std::mt19937& rng,
@@ -185,6 +237,7 @@ void saveCheckpoint(const TrainOptions& options, HarmonizerNet& net, torch::opti
     json["best_val_fmse"] = state.bestValFmse;
     json["best_step"] = state.bestStep;
     writeText(staging / "state.json", QJsonDocument(json).toJson().toStdString());
+    writeCheckpointManifest(staging);
     // Swap in: a crash at any point leaves either checkpoint/ or checkpoint.old/ complete.
     fs::remove_all(previous, ec);
     if (fs::exists(current)) fs::rename(current, previous);
@@ -201,6 +254,7 @@ ResumeState loadCheckpoint(const TrainOptions& options, HarmonizerNet& net, torc
         dir = fs::path(options.runDir) / "checkpoint.old";
     if (!fs::exists(dir / "state.json"))
         throw hz::Error(options.runDir + ": --resume given but there is no checkpoint (checkpoint/state.json) in it");
+    verifyCheckpointManifest(dir);
     QJsonParseError error{};
     const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(readText(dir / "state.json")), &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject())

@@ -2,6 +2,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
+#include <sys/stat.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -62,6 +65,7 @@ private Q_SLOTS:
     void sidecarRoundTrip();
     void sidecarRejects_data();
     void sidecarRejects();
+    void oversizedOrSpecialSidecarIsRefused();
     void roundingMatchesPrintedValues();
     void invertAndFeather();
     void brushStroke_data();
@@ -140,6 +144,35 @@ void TestSession::sidecarRejects() {
         QVERIFY2(message.contains("/tmp/x.hzsession"), qPrintable(message));
         QVERIFY2(message.contains(expected), qPrintable(message));
     }
+}
+
+// A sidecar is read only when it is a regular file of at most a few megabytes: a 200 MB
+// file used to be read whole, a FIFO would block the editor.
+void TestSession::oversizedOrSpecialSidecarIsRefused() {
+    QTemporaryDir dir;
+    const std::string big = (dir.path() + "/big.hzsession").toStdString();
+    {
+        std::ofstream out(big, std::ios::binary);
+        out << "{";
+        out << std::string(std::size_t(5) << 20, ' ');
+        out << "}";
+    }
+    QString message;
+    try {
+        readSession(big);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    QVERIFY2(message.startsWith(QString::fromStdString(big)) && message.contains("too large"), qPrintable(message));
+    const std::string fifo = (dir.path() + "/fifo.hzsession").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    message.clear();
+    try {
+        readSession(fifo);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    QVERIFY2(message.contains("not a regular file"), qPrintable(message));
 }
 
 void TestSession::roundingMatchesPrintedValues() {

@@ -39,6 +39,21 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     harmonizeLayout->addWidget(harmonizeButton_);
     harmonizeLayout->addWidget(status_);
+    staleBox_ = new QWidget(harmonizeBox);
+    staleBox_->setObjectName("staleBox");
+    staleBox_->setStyleSheet("#staleBox { background: #6b5a1e; border-radius: 3px; } #staleBox QLabel { color: white; }");
+    auto* staleLayout = new QHBoxLayout(staleBox_);
+    staleLayout->setContentsMargins(6, 4, 4, 4);
+    auto* staleText = new QLabel(tr("The mask changed: the predicted values are out of date."), staleBox_);
+    staleText->setObjectName("staleText");
+    staleText->setWordWrap(true);
+    harmonizeAgain_ = new QPushButton(tr("Harmonize Again"), staleBox_);
+    harmonizeAgain_->setObjectName("harmonizeAgainButton");
+    staleLayout->addWidget(staleText, 1);
+    staleLayout->addWidget(harmonizeAgain_);
+    staleBox_->hide();
+    harmonizeLayout->addWidget(staleBox_);
+    connect(harmonizeAgain_, &QPushButton::clicked, this, &ParamsPanel::harmonizeRequested);
     layout->addWidget(harmonizeBox);
     connect(harmonizeButton_, &QPushButton::clicked, this, &ParamsPanel::harmonizeRequested);
 
@@ -198,6 +213,13 @@ void ParamsPanel::setBusy(bool busy, const QString& status) {
 }
 
 void ParamsPanel::setStatus(const QString& status) { status_->setText(status); }
+
+void ParamsPanel::setPredictionStale(bool stale) {
+    staleBox_->setVisible(stale);
+    for (const Row& r : rows_) r.predicted->setStyleSheet(stale ? "color: #b08a20;" : "color: palette(mid);");
+}
+
+bool ParamsPanel::predictionStale() const { return !staleBox_->isHidden(); }
 
 void ParamsPanel::setEditingEnabled(bool enabled) {
     for (const Row& r : rows_) {

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
     options.threads = std::max(0, parser.value(cl.threads).toInt());
     try {
         hz::parseDeviceChoice(parser.value(cl.device).toStdString());  // reject a typo now, not at Harmonize
-        options.device = parser.value(cl.device).toStdString();
+        if (parser.isSet(cl.device)) options.device = parser.value(cl.device).toStdString();  // else the preferences'
+
     } catch (const std::exception& e) {
         std::fprintf(stderr, "harmonizer-studio: error: %s\n", e.what());
         return 2;
@@ -151,6 +152,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // --screenshot --harmonize decides itself whether the picture shows a prediction.
+    if (parser.isSet(cl.screenshot)) options.autoHarmonize = false;
     hz::ui::MainWindow window(options);
     if (parser.isSet(cl.screenshot)) window.resize(1480, 900);
     window.show();

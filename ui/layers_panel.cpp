@@ -38,21 +38,25 @@ int LayersPanel::layerOfRow(int row) const { return layerCount_ - 1 - row; }
 
 void LayersPanel::setState(const ComposeState* state) {
     const QSignalBlocker blocker(list_);
-    list_->clear();
     layerCount_ = state ? int(state->layers.size()) : 0;
+    const int rows = state ? layerCount_ + 1 : 0;  // the layers and the background
+    // Rebuild only when the number of rows changes: this runs from the list's own signal
+    // when a row is picked, and must not delete the item being clicked.
+    if (list_->count() != rows) {
+        list_->clear();
+        for (int i = 0; i < rows; ++i) list_->addItem(QString());
+        if (state) list_->item(rows - 1)->setFlags(Qt::ItemIsEnabled);  // the background cannot be picked
+    }
     for (int i = layerCount_ - 1; i >= 0; --i) {
         const ComposeLayer& layer = state->layers[std::size_t(i)];
-        auto* item = new QListWidgetItem(tr("%1  (%2 %)").arg(layer.name()).arg(layer.placement.scale * 100.0, 0, 'f', 0),
-                                         list_);
+        QListWidgetItem* item = list_->item(layerCount_ - 1 - i);
+        item->setText(tr("%1  (%2 %)").arg(layer.name()).arg(layer.placement.scale * 100.0, 0, 'f', 0));
         item->setToolTip(layer.path.isEmpty() ? tr("Only in memory; saved beside the session") : layer.path);
     }
-    if (state) {
-        list_->addItem(tr("Background: %1").arg(state->backgroundPath.isEmpty()
-                                                     ? tr("pasted image")
-                                                     : QFileInfo(state->backgroundPath).fileName()));
-        list_->item(list_->count() - 1)->setFlags(Qt::ItemIsEnabled);
-    }
-    if (state && state->active >= 0) list_->setCurrentRow(layerOfRow(state->active));
+    if (state)
+        list_->item(rows - 1)->setText(tr("Background: %1").arg(
+            state->backgroundPath.isEmpty() ? tr("pasted image") : QFileInfo(state->backgroundPath).fileName()));
+    list_->setCurrentRow(state && state->active >= 0 ? layerOfRow(state->active) : -1);
     remove_->setEnabled(layerCount_ > 0);
 }
 

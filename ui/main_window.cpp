@@ -154,8 +154,10 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     panel_->setMaximumWidth(900);  // drag the divider: longer sliders, finer steps
     splitter->addWidget(left);
     splitter->addWidget(panel_);
-    splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 0);
+    // The panel grows with the window (a third of what it gains) and with its divider, so
+    // the sliders get longer and finer on a large screen.
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 1);
     splitter->setCollapsible(0, false);
     setCentralWidget(splitter);
 
@@ -211,6 +213,7 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     canvas_->setHint(tr("Drop a composite and its mask here, or use File > Open Composite.\n"
                         "File > Open Sample opens the bundled example."));
     resize(1400, 900);
+    splitter->setSizes({1000, 400});
     refreshTitle();
     refreshActions();
     refreshImageInfo();

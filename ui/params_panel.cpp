@@ -11,6 +11,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "ui/fine_slider.h"
+
 #include <cmath>
 
 namespace hz::ui {
@@ -70,11 +72,14 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
         Row& r = rows_[std::size_t(spec.filter)];
         auto* label = new QLabel(tr(spec.label), adjustBox);
         label->setToolTip(tr(spec.description));
-        r.slider = new QSlider(Qt::Horizontal, adjustBox);
+        auto* fine = new FineSlider(Qt::Horizontal, adjustBox);
+        r.slider = fine;
+        r.slider->setMinimumWidth(160);
         r.slider->setObjectName(QStringLiteral("slider_%1").arg(spec.key));
         r.slider->setRange(int(spec.minValue * kDisplayScale), int(spec.maxValue * kDisplayScale));
         r.slider->setPageStep(10);
-        r.slider->setToolTip(tr(spec.description));
+        r.slider->setToolTip(tr("%1\nShift+drag or Shift+wheel: fine adjustment; double-click: back to the predicted value")
+                                 .arg(tr(spec.description)));
         r.spin = new QDoubleSpinBox(adjustBox);
         r.spin->setObjectName(QStringLiteral("spin_%1").arg(spec.key));
         r.spin->setRange(spec.minValue * kDisplayScale, spec.maxValue * kDisplayScale);
@@ -99,6 +104,10 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
         QDoubleSpinBox* spin = r.spin;
         int& drag = r.drag;
         connect(slider, &QSlider::sliderReleased, this, [&drag] { drag = 0; });
+        connect(fine, &FineSlider::resetRequested, this, [this, filter, field = spec.field] {
+            const double target = predicted_ ? (*predicted_).*field : 0.0;
+            Q_EMIT valueEdited(filter, target, nextInteraction_++);
+        });
         connect(slider, &QSlider::valueChanged, this, [this, filter, slider, spin, &drag](int v) {
             {
                 const QSignalBlocker block(spin);
@@ -184,6 +193,7 @@ void ParamsPanel::setParams(const FilterParams& params) {
 }
 
 void ParamsPanel::setPredicted(const std::optional<FilterParams>& predicted) {
+    predicted_ = predicted;
     for (const FilterSpec& spec : filterSpecs()) {
         const Row& r = rows_[std::size_t(spec.filter)];
         if (predicted) {

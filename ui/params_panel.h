@@ -69,6 +69,7 @@ private:
     QWidget* staleBox_ = nullptr;
     QPushButton* harmonizeAgain_ = nullptr;
     int nextInteraction_ = 1;
+    std::optional<FilterParams> predicted_;
 };
 
 }  // namespace hz::ui

@@ -15,6 +15,8 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
+#include <QSplitter>
+#include <QStyle>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QUndoStack>
@@ -107,6 +109,7 @@ private Q_SLOTS:
     void histogramFollowsTheSliders();
     void preferencesDialog();
     void pixelLimitRefusesLargeImages();
+    void slidersGrowFineControlAndReset();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(bool autoHarmonize = false, const QString& modelPath = {});
@@ -700,6 +703,82 @@ void TestEditorUx::pixelLimitRefusesLargeImages() {
     QVERIFY(window_->lastError().contains("big.png"));
     QVERIFY(window_->lastError().contains("Preferences"));
     QCOMPARE(window_->document()->imagePath(), kSampleImage);  // the current work is kept
+}
+
+namespace {
+
+// Where the handle of `slider` is, in its own coordinates.
+QPoint handleCentre(const QSlider* slider) {
+    const int length = slider->style()->pixelMetric(QStyle::PM_SliderLength, nullptr, slider);
+    const int x = QStyle::sliderPositionFromValue(slider->minimum(), slider->maximum(), slider->value(),
+                                                  slider->width() - length);
+    return QPoint(x + length / 2, slider->height() / 2);
+}
+
+// A drag of `dx` pixels on the handle, with or without Shift held while moving.
+int dragBy(QSlider* slider, int dx, Qt::KeyboardModifiers modifiers) {
+    const int before = slider->value();
+    const QPoint start = handleCentre(slider);
+    QTest::mousePress(slider, Qt::LeftButton, modifiers, start);
+    for (int step = 1; step <= 4; ++step) {
+        const QPointF p = start + QPoint(dx * step / 4, 0);
+        QMouseEvent move(QEvent::MouseMove, p, slider->mapToGlobal(p), Qt::NoButton, Qt::LeftButton, modifiers);
+        QApplication::sendEvent(slider, &move);
+    }
+    QTest::mouseRelease(slider, Qt::LeftButton, modifiers, start + QPoint(dx, 0));
+    return slider->value() - before;
+}
+
+}  // namespace
+
+void TestEditorUx::slidersGrowFineControlAndReset() {
+    QVERIFY(window_->openImage(kSampleImage, kSampleMask));
+    QSignalSpy finished(window_.get(), &MainWindow::harmonizeFinished);
+    window_->harmonize();
+    QVERIFY(finished.count() == 1 || finished.wait(kWait));
+    QSlider* slider = window_->paramsPanel()->slider(Filter::Contrast);
+    QTRY_VERIFY(slider->width() > 150);
+    const int narrow = slider->width();
+    // A wider window gives the panel, and so the sliders, more room.
+    window_->resize(1900, 900);
+    QTRY_VERIFY2(slider->width() > narrow + 30, qPrintable(QString("%1 -> %2, window %3, panel %4").arg(narrow).arg(slider->width()).arg(window_->width()).arg(window_->paramsPanel()->width())));
+    // And dragging the divider between image and panel to the left makes them longer still.
+    auto* splitter = qobject_cast<QSplitter*>(window_->centralWidget());
+    QVERIFY(splitter);
+    QSplitterHandle* divider = splitter->handle(1);
+    const int wide = slider->width();
+    const QPoint grip(divider->width() / 2, divider->height() / 2);
+    QTest::mousePress(divider, Qt::LeftButton, {}, grip);
+    QMouseEvent pull(QEvent::MouseMove, grip - QPoint(250, 0), divider->mapToGlobal(grip - QPoint(250, 0)), Qt::NoButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(divider, &pull);
+    QTest::mouseRelease(divider, Qt::LeftButton, {}, grip - QPoint(250, 0));
+    QTRY_VERIFY2(slider->width() > wide + 150, qPrintable(QString("%1 -> %2").arg(wide).arg(slider->width())));
+
+    // Start from the middle so that both drags have room.
+    slider->setValue(0);
+    const int coarse = dragBy(slider, 80, Qt::NoModifier);
+    slider->setValue(0);
+    const int fine = dragBy(slider, 80, Qt::ShiftModifier);
+    QVERIFY2(coarse >= 30, qPrintable(QString::number(coarse)));
+    QVERIFY2(fine >= 1 && fine * 5 <= coarse, qPrintable(QString("coarse %1 fine %2").arg(coarse).arg(fine)));
+    QCOMPARE(window_->document()->params().contrast, fine / 100.0);
+
+    // Shift+wheel: one step a notch; the plain wheel moves more.
+    slider->setValue(0);
+    const QPoint centre = handleCentre(slider);
+    QWheelEvent wheel(centre, slider->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::ShiftModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(slider, &wheel);
+    QCOMPARE(slider->value(), 1);
+
+    // Double-click puts this slider, and only this one, back to the prediction.
+    const FilterParams predicted = *window_->document()->predicted();
+    window_->paramsPanel()->slider(Filter::Saturation)->setValue(55);
+    QTest::mouseDClick(slider, Qt::LeftButton, {}, handleCentre(slider));
+    QCOMPARE(window_->document()->params().contrast, predicted.contrast);
+    QCOMPARE(window_->document()->params().saturation, 0.55);
+    QCOMPARE(slider->value(), int(std::lround(predicted.contrast * 100)));
 }
 
 QTEST_MAIN(TestEditorUx)

@@ -39,21 +39,6 @@ void ArgParser::addViewsOption(int defaultViews) {
                   std::to_string(defaultViews));
 }
 
-int ArgParser::views(int defaultViews) const {
-    const int count = integer("views", defaultViews, 1, 8);
-    if (!isValidViewCount(count)) throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(count));
-    return count;
-}
-
-PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
-    PredictorOptions options;
-    options.modelPath = optional("model").value_or("");
-    options.device = parseDeviceChoice(optional("device").value_or("auto"));
-    if (find("threads") != nullptr) options.threads = integer("threads", 0, 0, 1024);
-    options.views = views(defaultViews);
-    return options;
-}
-
 const ArgParser::Option* ArgParser::find(const std::string& name) const {
     for (const auto& option : options_)
         if (option.name == name) return &option;

@@ -55,13 +55,13 @@ def main():
     fg_rgb, fg_mask = cut_out_astronaut()
     bg = data.rocket()  # 427x640
     bh, bw = bg.shape[:2]
-    # Scale the person to 70% of the background's height and stand her at the bottom,
-    # left of the rocket.
+    # Scale the person to 70% of the background's height and stand her at the bottom, in
+    # front of the launch pad (the middle of the picture, where a split view divides her).
     scale = 0.7 * bh / fg_rgb.shape[0]
     size = (int(round(fg_rgb.shape[1] * scale)), int(round(fg_rgb.shape[0] * scale)))
     fg = cv2.resize(fg_rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     alpha = cv2.resize(fg_mask, size, interpolation=cv2.INTER_AREA)
-    x0, y0 = 40, bh - size[1]
+    x0, y0 = 175, bh - size[1]
     comp = bg.astype(np.float32)
     region = comp[y0:y0 + size[1], x0:x0 + size[0]]
     region[:] = alpha[..., None] * fg + (1 - alpha[..., None]) * region

@@ -32,7 +32,7 @@ public:
     void clear();
     const MaskedHistograms& histograms() const { return histograms_; }
     bool hasData() const { return hasData_; }
-    QSize sizeHint() const override { return {280, 200}; }
+    QSize sizeHint() const override { return {240, 180}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;

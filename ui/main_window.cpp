@@ -150,7 +150,7 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
 
     panel_ = new ParamsPanel(splitter);
     panel_->setObjectName("paramsPanel");
-    panel_->setMinimumWidth(300);
+    // No fixed minimum: the panel's layout decides (sliders at least 200 px long).
     panel_->setMaximumWidth(900);  // drag the divider: longer sliders, finer steps
     splitter->addWidget(left);
     splitter->addWidget(panel_);
@@ -213,7 +213,7 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     canvas_->setHint(tr("Drop a composite and its mask here, or use File > Open Composite.\n"
                         "File > Open Sample opens the bundled example."));
     resize(1400, 900);
-    splitter->setSizes({1000, 400});
+    splitter->setSizes({960, 440});
     refreshTitle();
     refreshActions();
     refreshImageInfo();

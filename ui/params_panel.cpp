@@ -74,7 +74,7 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
         label->setToolTip(tr(spec.description));
         auto* fine = new FineSlider(Qt::Horizontal, adjustBox);
         r.slider = fine;
-        r.slider->setMinimumWidth(160);
+        r.slider->setMinimumWidth(200);  // 1 unit a pixel; Shift+drag 0.1
         r.slider->setObjectName(QStringLiteral("slider_%1").arg(spec.key));
         r.slider->setRange(int(spec.minValue * kDisplayScale), int(spec.maxValue * kDisplayScale));
         r.slider->setPageStep(10);

@@ -102,7 +102,7 @@ bool hasArgument(int argc, char** argv, std::initializer_list<const char*> names
 }  // namespace
 
 int main(int argc, char** argv) {
-    hz::relaunchWithPassiveOpenMpWait(argc, argv);
+    // Help and version run no network: no need to re-execute for the OpenMP policy first.
     if (hasArgument(argc, argv, {"-h", "--help", "--help-all", "-v", "--version"})) {
         QCoreApplication core(argc, argv);  // no display needed to print help
         nameApplication();
@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
         commandLine.parser.process(core);
         return 0;
     }
+    hz::relaunchWithPassiveOpenMpWait(argc, argv);
     // The benchmark drives the window without showing it to anyone.
     if (hasArgument(argc, argv, {"--benchmark"}) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");

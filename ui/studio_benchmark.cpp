@@ -139,6 +139,7 @@ QJsonObject runStudioBenchmark(const BenchmarkOptions& options) {
     writeBenchmarkImage(imagePath, maskPath, cv::Size(options.imageWidth, options.imageHeight));
 
     StudioOptions studio;
+    studio.autoHarmonize = false;  // the benchmark times its own Harmonize
     studio.modelPath = modelPath.toStdString();
     studio.confirmClose = false;
     MainWindow window(studio);

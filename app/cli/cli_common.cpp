@@ -44,21 +44,6 @@ void ArgParser::addViewsOption(int defaultViews) {
                   std::to_string(defaultViews));
 }
 
-int ArgParser::views(int defaultViews) const {
-    const int count = integer("views", defaultViews, 1, 8);
-    if (!isValidViewCount(count)) throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(count));
-    return count;
-}
-
-PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
-    PredictorOptions options;
-    options.modelPath = optional("model").value_or("");
-    options.device = parseDeviceChoice(optional("device").value_or("auto"));
-    if (find("threads") != nullptr) options.threads = threads();
-    options.views = views(defaultViews);
-    return options;
-}
-
 int maxThreads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
 int ArgParser::threads() const {

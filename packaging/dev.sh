@@ -13,8 +13,8 @@ mode=${1:-}
 # libheif1 1.15 has the libde265/dav1d/aom decoders and the x265/aom encoders the tests use
 # built in), libwebpmux and libpng for WebP's and PNG's own metadata chunks.
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev libtorch-dev libopencv-dev
-          libexiv2-dev liblcms2-dev libheif-dev libwebp-dev libpng-dev
-          libgl-dev xvfb xauth dpkg-dev file desktop-file-utils appstream)
+          libexiv2-dev liblcms2-dev libheif-dev
+          libgl-dev libjpeg62-turbo-dev libpng-dev libtiff-dev libwebp-dev xvfb xauth dpkg-dev file desktop-file-utils appstream)
 
 install_missing() {
   local missing=()
@@ -30,7 +30,14 @@ install_missing() {
 }
 
 build_all() {
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  # ccache, when installed, makes a rebuild in a fresh clone cheap; paths are hashed relative
+  # to the checkout, so clones in other folders share the cache.
+  local launcher=()
+  if command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+  fi
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}"
   cmake --build "$build" -j"$(nproc)"
 }
 

@@ -81,13 +81,20 @@ ReplaceMaskCommand::ReplaceMaskCommand(EditorDocument* document, const QString& 
 void ReplaceMaskCommand::undo() { document_->replaceMask(before_, beforePath_); }
 void ReplaceMaskCommand::redo() { document_->replaceMask(after_, afterPath_); }
 
-PlacementCommand::PlacementCommand(EditorDocument* document, const LayerPlacement& before,
+PlacementCommand::PlacementCommand(EditorDocument* document, int layer, const LayerPlacement& before,
                                    const LayerPlacement& after)
-    : document_(document), before_(before), after_(after) {
+    : document_(document), layer_(layer), before_(before), after_(after) {
     setText(tr("Move Foreground"));
 }
-void PlacementCommand::undo() { document_->setPlacement(before_); }
-void PlacementCommand::redo() { document_->setPlacement(after_); }
+void PlacementCommand::undo() { document_->setPlacement(layer_, before_); }
+void PlacementCommand::redo() { document_->setPlacement(layer_, after_); }
+
+ComposeStateCommand::ComposeStateCommand(EditorDocument* document, ComposeState after, const QString& text)
+    : document_(document), before_(document->composeState()), after_(std::move(after)) {
+    setText(text);
+}
+void ComposeStateCommand::undo() { document_->setComposeState(before_); }
+void ComposeStateCommand::redo() { document_->setComposeState(after_); }
 
 FlattenCommand::FlattenCommand(EditorDocument* document) : document_(document), state_(document->composeState()) {
     setText(tr("Flatten"));

@@ -90,13 +90,27 @@ private:
 
 class PlacementCommand : public QUndoCommand {
 public:
-    PlacementCommand(EditorDocument* document, const LayerPlacement& before, const LayerPlacement& after);
+    PlacementCommand(EditorDocument* document, int layer, const LayerPlacement& before, const LayerPlacement& after);
     void undo() override;
     void redo() override;
 
 private:
     EditorDocument* document_;
+    int layer_;
     LayerPlacement before_, after_;
+};
+
+// Add or remove a layer, reorder: the whole compose state before and after (pixels shared).
+class ComposeStateCommand : public QUndoCommand {
+public:
+    ComposeStateCommand(EditorDocument* document, ComposeState after, const QString& text);
+    void undo() override;
+    void redo() override;
+
+private:
+    EditorDocument* document_;
+    std::optional<ComposeState> before_;
+    ComposeState after_;
 };
 
 // Flatten: leaves compose mode keeping the composite; undo brings the layer back.

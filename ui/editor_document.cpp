@@ -1,5 +1,7 @@
 #include "ui/editor_document.h"
 
+#include <QFileInfo>
+
 #include <algorithm>
 
 #include "core/image_io.h"
@@ -127,31 +129,54 @@ void EditorDocument::startCompose(ImagePtr background, const QString& background
     Q_EMIT composeChanged();
 }
 
-void EditorDocument::setForeground(std::shared_ptr<const ForegroundLayer> layer, const QString& path) {
-    if (!compose_) throw Error("open a background first (File > New Composition)");
-    compose_->foreground = std::move(layer);
-    compose_->foregroundPath = path;
-    compose_->placement = initialPlacement(compose_->background->size(), compose_->foreground->pixels.size());
-    recompose();
-    undoStack_.clear();
+void EditorDocument::loadComposition(const ComposeState& state, photo::PhotoMetadata metadata) {
+    startCompose(state.background, state.backgroundPath, std::move(metadata));
+    compose_ = state;
+    if (!compose_->layers.empty()) recompose();
     Q_EMIT composeChanged();
 }
 
-void EditorDocument::setPlacement(const LayerPlacement& placement) {
-    if (!compose_ || !compose_->foreground) return;
-    compose_->placement = placement;
+void EditorDocument::setPlacement(int layer, const LayerPlacement& placement) {
+    if (!compose_ || layer < 0 || layer >= int(compose_->layers.size())) return;
+    compose_->layers[std::size_t(layer)].placement = placement;
     recompose();
     Q_EMIT composeChanged();
 }
 
 void EditorDocument::setComposeState(const std::optional<ComposeState>& state) {
+    const bool wasComposing = compose_.has_value();
     compose_ = state;
-    if (compose_ && compose_->foreground) recompose();
+    // Leaving compose mode (flatten) keeps the composite as it is; inside it, the layers
+    // decide the pixels (an empty list gives the bare background back).
+    if (compose_ && (wasComposing || !compose_->layers.empty())) recompose();
     Q_EMIT composeChanged();
 }
 
+void EditorDocument::markComposeFileSaved(int layer, const QString& path, const QString& maskPath) {
+    if (!compose_ || layer >= int(compose_->layers.size())) return;
+    if (layer < 0) {
+        compose_->backgroundPath = path;
+    } else {
+        compose_->layers[std::size_t(layer)].path = path;
+        compose_->layers[std::size_t(layer)].maskPath = maskPath;
+    }
+    Q_EMIT composeChanged();
+}
+
+void EditorDocument::setActiveLayer(int layer) {
+    if (!compose_ || layer < -1 || layer >= int(compose_->layers.size()) || layer == compose_->active) return;
+    compose_->active = layer;
+    Q_EMIT composeChanged();
+}
+
+QString ComposeLayer::name() const {
+    return path.isEmpty() ? QObject::tr("Pasted image") : QFileInfo(path).fileName();
+}
+
 void EditorDocument::recompose() {
-    Composite composite = composeLayer(*compose_->background, *compose_->foreground, compose_->placement);
+    std::vector<PlacedLayer> placed;
+    for (const ComposeLayer& layer : compose_->layers) placed.push_back({layer.foreground.get(), layer.placement});
+    Composite composite = composeLayers(*compose_->background, placed);
     installImage(std::make_shared<const cv::Mat>(std::move(composite.image)), QString());
     mask_ = std::make_shared<cv::Mat>(std::move(composite.mask16));
     ++maskRevision_;

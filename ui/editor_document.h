@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -24,12 +25,24 @@ namespace hz::ui {
 using ImagePtr = std::shared_ptr<const cv::Mat>;
 using HistogramsPtr = std::shared_ptr<const ImageHistograms>;
 
+struct ComposeLayer {
+    std::shared_ptr<const ForegroundLayer> foreground;
+    QString path;      // the foreground's file; empty when it only exists in memory (pasted)
+    QString maskPath;  // a separate mask file; empty: the file's own alpha (or opaque)
+    LayerPlacement placement;
+    QString name() const;
+};
+
+// Compose mode: layers over a background, each movable until Flatten. Values, never widget
+// state, so undo steps can hold whole states (the pixels are shared, not copied).
 struct ComposeState {
     ImagePtr background;
-    QString backgroundPath;
-    std::shared_ptr<const ForegroundLayer> foreground;  // null until a foreground is added
-    QString foregroundPath;
-    LayerPlacement placement;
+    QString backgroundPath;  // empty when the background only exists in memory (pasted)
+    std::vector<ComposeLayer> layers;  // bottom first
+    int active = -1;                   // the layer the Move tool drags; -1 when there are none
+    const ComposeLayer* activeLayer() const {
+        return active >= 0 && active < int(layers.size()) ? &layers[std::size_t(active)] : nullptr;
+    }
 };
 
 class EditorDocument : public QObject {
@@ -91,10 +104,16 @@ public:
     const std::optional<ComposeState>& composeState() const { return compose_; }
     // Starts compose mode on a background (clears history); the composite is the background.
     void startCompose(ImagePtr background, const QString& backgroundPath, photo::PhotoMetadata metadata = {});
-    // Adds or replaces the foreground (clears history: the layer is the new starting point).
-    void setForeground(std::shared_ptr<const ForegroundLayer> layer, const QString& path);
-    void setPlacement(const LayerPlacement& placement);    // recomposes; used by undo commands
-    void setComposeState(const std::optional<ComposeState>& state);  // flatten and its undo
+    // Opens a saved composition (clears history, like opening a file); `metadata`: the
+    // background photo's, for the export.
+    void loadComposition(const ComposeState& state, photo::PhotoMetadata metadata = {});
+    // Recomposes; used by undo commands (add, remove, move, flatten and their undo).
+    void setPlacement(int layer, const LayerPlacement& placement);
+    void setComposeState(const std::optional<ComposeState>& state);
+    // Where the session saved what only existed in memory (a pasted background or layer).
+    void markComposeFileSaved(int layer, const QString& path, const QString& maskPath);  // layer -1: background
+    // Which layer the Move tool drags: a selection, not an edit (no undo step, no recompose).
+    void setActiveLayer(int layer);
 
 Q_SIGNALS:
     void imageReplaced();             // new pixels, maybe a new size

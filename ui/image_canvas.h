@@ -32,6 +32,7 @@ public:
     void setPreview(const QImage& image, const QRectF& imageRect, quint64 generation);
     quint64 previewGeneration() const { return previewGeneration_; }
     const QImage& previewImage() const { return previewImage_; }
+    QRectF previewRect() const { return previewRect_; }  // where previewImage() lies, in image pixels
 
     double zoom() const { return zoom_; }
     bool isFitMode() const { return fitMode_; }

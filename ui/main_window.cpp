@@ -46,6 +46,13 @@
 #include "ui/commands.h"
 #include "ui/editor_document.h"
 #include "ui/image_canvas.h"
+#include "ui/layers_panel.h"
+#include "ui/clipboard_image.h"
+#include "ui/export_options.h"
+#include "ui/help_dialogs.h"
+#include "ui/histogram_widget.h"
+#include "ui/keyboard_focus.h"
+#include "ui/recent_files.h"
 #include "ui/params_panel.h"
 #include "ui/preview_controller.h"
 #include "ui/preview_renderer.h"
@@ -98,14 +105,15 @@ struct MainWindow::Actions {
     QAction *open, *openSample, *loadMask, *saveMask, *newComposition, *addForeground, *flatten;
     QAction *openSession, *saveSession, *saveSessionAs, *exportImage, *keepMetadata, *quit;
     QAction *undo, *redo, *invertMask, *clearMask, *featherMask, *resetPredicted, *resetZero;
-    QAction *fit, *actualSize, *zoomIn, *zoomOut, *overlay, *split, *history;
+    QAction *fit, *actualSize, *zoomIn, *zoomOut, *overlay, *split, *history, *layers, *histogram;
+    QAction *paste, *preferences, *shortcuts, *about;
     QAction *toolPan, *toolPaint, *toolErase, *toolMove;
     QAction* harmonize;
     QAction* showOriginal;
 };
 
 MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
-    : QMainWindow(parent), options_(options), predictor_(std::make_shared<PredictorSlot>()) {
+    : QMainWindow(parent), options_(options), predictor_(std::make_shared<PredictorSlot>()), prefs_(Preferences::load()) {
     setObjectName("HarmonizerStudio");
     setAcceptDrops(true);
     document_ = new EditorDocument(this);
@@ -142,12 +150,14 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
 
     panel_ = new ParamsPanel(splitter);
     panel_->setObjectName("paramsPanel");
-    panel_->setMinimumWidth(300);
-    panel_->setMaximumWidth(420);
+    // No fixed minimum: the panel's layout decides (sliders at least 200 px long).
+    panel_->setMaximumWidth(900);  // drag the divider: longer sliders, finer steps
     splitter->addWidget(left);
     splitter->addWidget(panel_);
-    splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 0);
+    // The panel grows with the window (a third of what it gains) and with its divider, so
+    // the sliders get longer and finer on a large screen.
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 1);
     splitter->setCollapsible(0, false);
     setCentralWidget(splitter);
 
@@ -163,6 +173,24 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     historyDock->hide();
     actions_->history = historyDock->toggleViewAction();
     actions_->history->setText(tr("&History"));
+    layersDock_ = new QDockWidget(tr("Layers"), this);
+    layersDock_->setObjectName("layersDock");
+    layers_ = new LayersPanel(layersDock_);
+    layersDock_->setWidget(layers_);
+    addDockWidget(Qt::RightDockWidgetArea, layersDock_);
+    layersDock_->hide();
+    actions_->layers = layersDock_->toggleViewAction();
+    actions_->layers->setText(tr("&Layers"));
+    histogramDock_ = new QDockWidget(tr("Histogram"), this);
+    histogramDock_->setObjectName("histogramDock");
+    histogram_ = new HistogramWidget(histogramDock_);
+    histogramDock_->setWidget(histogram_);
+    addDockWidget(Qt::RightDockWidgetArea, histogramDock_);
+    actions_->histogram = histogramDock_->toggleViewAction();
+    actions_->histogram->setText(tr("Histo&gram"));
+    connect(histogramDock_, &QDockWidget::visibilityChanged, this, [this](bool on) {
+        if (on) refreshHistogram();
+    });
     buildMenus();
     buildToolBars();
     buildStatusBar();
@@ -172,6 +200,7 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     connect(&harmonizeWatcher_, &QFutureWatcher<HarmonizeOutcome>::finished, this, &MainWindow::onHarmonizeDone);
     connect(&exportWatcher_, &QFutureWatcher<ExportOutcome>::finished, this, &MainWindow::onExportDone);
     qApp->installEventFilter(this);
+    new KeyboardFocus(this, canvas_);
 
     const std::string modelPath = options_.modelPath.empty() ? defaultModelPath() : options_.modelPath;
     const bool modelPresent = std::filesystem::exists(modelPath);
@@ -184,6 +213,7 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     canvas_->setHint(tr("Drop a composite and its mask here, or use File > Open Composite.\n"
                         "File > Open Sample opens the bundled example."));
     resize(1400, 900);
+    splitter->setSizes({960, 440});
     refreshTitle();
     refreshActions();
     refreshImageInfo();
@@ -238,6 +268,8 @@ void MainWindow::buildActions() {
     a.actualSize = make(tr("&Actual Size (100%)"), QKeySequence(tr("Ctrl+1")), [this] { canvas_->zoomActualSize(); });
     a.zoomIn = make(tr("Zoom &In"), QKeySequence::ZoomIn,
                     [this] { canvas_->setZoom(canvas_->zoom() * 1.25, QPointF(canvas_->width() / 2.0, canvas_->height() / 2.0)); });
+    // Ctrl+= is the same key as Ctrl++ without Shift on most layouts.
+    a.zoomIn->setShortcuts({QKeySequence(QKeySequence::ZoomIn), QKeySequence(tr("Ctrl+="))});
     a.zoomOut = make(tr("Zoom &Out"), QKeySequence::ZoomOut,
                      [this] { canvas_->setZoom(canvas_->zoom() / 1.25, QPointF(canvas_->width() / 2.0, canvas_->height() / 2.0)); });
     a.overlay = new QAction(tr("&Mask Overlay"), this);
@@ -267,6 +299,11 @@ void MainWindow::buildActions() {
     a.toolPan->setChecked(true);
 
     a.harmonize = make(tr("&Harmonize"), QKeySequence(tr("Ctrl+H")), &MainWindow::harmonize);
+    a.paste = make(tr("&Paste Image"), QKeySequence::Paste, &MainWindow::pasteFromClipboard);
+    a.paste->setToolTip(tr("Paste an image: a new composite, or in compose mode a new foreground layer"));
+    a.preferences = make(tr("Pre&ferences…"), QKeySequence(tr("Ctrl+,")), &MainWindow::editPreferences);
+    a.shortcuts = make(tr("&Keyboard Shortcuts"), QKeySequence(tr("F1")), &MainWindow::showShortcuts);
+    a.about = make(tr("&About"), {}, &MainWindow::showAbout);
     for (QAction* action : {a.overlay, a.split, a.toolPan, a.toolPaint, a.toolErase, a.toolMove})
         action->setShortcutContext(Qt::WindowShortcut);
     // Short words for the text-only tool bar; the menus keep the full names.
@@ -288,7 +325,17 @@ void MainWindow::buildActions() {
 void MainWindow::buildMenus() {
     Actions& a = *actions_;
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addActions({a.open, a.openSample, a.loadMask, a.saveMask});
+    file->addAction(a.open);
+    QMenu* recentMenu = file->addMenu(tr("Open &Recent"));
+    recentMenu->setObjectName("recentMenu");
+    recent_ = new RecentFiles(recentMenu, [this](const RecentEntry& entry) {
+        if (!maybeSave()) return;
+        if (isSessionFile(entry.path))
+            openSession(entry.path);
+        else
+            openImage(entry.path, entry.maskPath);
+    }, this);
+    file->addActions({a.openSample, a.loadMask, a.saveMask});
     file->addSeparator();
     file->addActions({a.newComposition, a.addForeground, a.flatten});
     file->addSeparator();
@@ -301,14 +348,18 @@ void MainWindow::buildMenus() {
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addActions({a.undo, a.redo});
     edit->addSeparator();
+    edit->addAction(a.paste);
+    edit->addSeparator();
     edit->addActions({a.invertMask, a.clearMask, a.featherMask});
     edit->addSeparator();
     edit->addActions({a.resetPredicted, a.resetZero});
+    edit->addSeparator();
+    edit->addAction(a.preferences);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addActions({a.fit, a.actualSize, a.zoomIn, a.zoomOut});
     view->addSeparator();
-    view->addActions({a.overlay, a.split, a.history});
+    view->addActions({a.overlay, a.split, a.history, a.layers, a.histogram});
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addActions({a.toolPan, a.toolPaint, a.toolErase, a.toolMove});
@@ -317,21 +368,25 @@ void MainWindow::buildMenus() {
     image->addAction(a.harmonize);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&Keyboard Shortcuts"), this, [this] {
-        QMessageBox::information(
-            this, tr("Keyboard shortcuts"),
-            tr("<b>\\</b> (hold): show the original<br><b>S</b>: split before/after, drag the divider<br>"
-               "<b>M</b>: mask overlay<br><b>H / B / E / V</b>: hand, paint, erase, move foreground<br>"
-               "<b>[ ]</b>: brush size<br><b>Space+drag</b> or middle button: pan<br>"
-               "<b>Wheel</b>: zoom at the cursor; <b>Ctrl+0</b> fit, <b>Ctrl+1</b> 100%<br>"
-               "<b>Ctrl+H</b>: Harmonize; <b>Ctrl+E</b>: export; <b>Ctrl+Z</b>/<b>Ctrl+Shift+Z</b>: undo/redo"));
-    });
-    help->addAction(tr("&About"), this, [this] {
-        QMessageBox::about(this, tr("About Harmonizer Studio"),
-                           tr("Harmonizer Studio %1<br>White-box image harmonization: a network predicts six "
-                              "photo-filter values for the foreground; you can edit them.")
-                               .arg(QString::fromStdString(versionString())));
-    });
+    help->addActions({a.shortcuts, a.about});
+}
+
+QList<QAction*> MainWindow::allActions() const {
+    QList<QAction*> list;
+    for (QAction* action : findChildren<QAction*>())
+        if (!action->text().isEmpty() && !action->isSeparator() && !action->menu()) list << action;
+    return list;
+}
+
+void MainWindow::showShortcuts() {
+    ShortcutsDialog dialog(allActions(), this);
+    dialog.exec();
+}
+
+void MainWindow::showAbout() {
+    const QString card = QString::fromStdString(shareDir()) + "/models/README.md";
+    QMessageBox::about(this, tr("About Harmonizer Studio"),
+                       aboutText(QString::fromStdString(versionString()), modelCardSummary(card), document_->modelVersion()));
 }
 
 void MainWindow::buildToolBars() {
@@ -395,7 +450,10 @@ void MainWindow::buildStatusBar() {
     cancelButton_->setText(tr("Cancel"));
     cancelButton_->hide();
     connect(cancelButton_, &QToolButton::clicked, this, &MainWindow::cancelExport);
-    for (QWidget* w : std::initializer_list<QWidget*>{progress_, cancelButton_, sizeLabel_, inferenceLabel_,
+    zoomLabel_ = new QLabel(this);
+    zoomLabel_->setObjectName("zoomLabel");
+    zoomLabel_->setToolTip(tr("Zoom (Ctrl+0 fit, Ctrl+1 100%, Ctrl+= / Ctrl+- in and out)"));
+    for (QWidget* w : std::initializer_list<QWidget*>{progress_, cancelButton_, zoomLabel_, sizeLabel_, inferenceLabel_,
                                                       renderLabel_, deviceLabel_})
         statusBar()->addPermanentWidget(w);
 }
@@ -412,7 +470,10 @@ void MainWindow::connectDocument() {
     connect(document_, &EditorDocument::predictionChanged, this, [this] {
         panel_->setPredicted(document_->predicted());
         refreshActions();
+        refreshStale();
     });
+    connect(document_, &EditorDocument::maskChanged, this, &MainWindow::refreshStale);
+    connect(canvas_, &ImageCanvas::viewChanged, this, &MainWindow::refreshZoom);
     connect(document_, &EditorDocument::imageReplaced, this, [this] {
         refreshImageInfo();
         refreshActions();
@@ -434,13 +495,18 @@ void MainWindow::connectDocument() {
     connect(canvas_, &ImageCanvas::layerPlacementCommitted, this,
             [this](const LayerPlacement& before, const LayerPlacement& after) {
                 try {
-                    document_->undoStack()->push(new PlacementCommand(document_, before, after));
+                    if (!document_->composeState()) return;
+                    document_->undoStack()->push(
+                        new PlacementCommand(document_, document_->composeState()->active, before, after));
                 } catch (const std::exception& e) {
                     showError(QString::fromStdString(e.what()));
                 }
             });
+    connect(layers_, &LayersPanel::layerActivated, document_, &EditorDocument::setActiveLayer);
+    connect(layers_, &LayersPanel::removeRequested, this, &MainWindow::removeLayer);
     connect(preview_, &PreviewController::previewShown, this, [this](quint64, double ms) {
         renderLabel_->setText(tr("Preview: %1 ms").arg(ms, 0, 'f', 1));
+        refreshHistogram();
     });
 }
 
@@ -463,7 +529,7 @@ void MainWindow::refreshActions() {
     Actions& a = *actions_;
     const bool image = document_->hasImage();
     const bool compose = document_->inComposeMode();
-    const bool layer = compose && document_->composeState()->foreground;
+    const bool layer = compose && document_->composeState()->activeLayer();
     for (QAction* action : {a.loadMask, a.saveMask, a.saveSession, a.saveSessionAs, a.exportImage, a.fit,
                             a.actualSize, a.zoomIn, a.zoomOut, a.resetZero})
         action->setEnabled(image);
@@ -493,10 +559,46 @@ void MainWindow::refreshImageInfo() {
     sizeLabel_->setText(tr("%1 × %2 px, %3-bit").arg(size.width).arg(size.height).arg(bits));
 }
 
+void MainWindow::refreshStale() {
+    const bool stale = document_->hasImage() && document_->predicted() && predictedMask_ &&
+                       document_->maskSnapshot() != predictedMask_ && !isHarmonizing();
+    panel_->setPredictionStale(stale);
+}
+
+void MainWindow::refreshZoom() {
+    zoomLabel_->setText(document_->hasImage() ? tr("Zoom %1%").arg(canvas_->zoom() * 100.0, 0, 'f', canvas_->zoom() < 0.1 ? 1 : 0)
+                                              : QString());
+}
+
+void MainWindow::refreshHistogram() {
+    if (!histogramDock_->isVisible()) return;
+    const auto level = preview_->level();
+    const QImage& image = canvas_->previewImage();
+    if (!level || !level->mask || image.isNull()) {
+        histogram_->clear();
+        return;
+    }
+    // The preview covers previewRect() of the image; the level mask at the same scale.
+    const QRectF r = canvas_->previewRect();
+    cv::Rect rect(int(std::lround(r.x() * level->scale)), int(std::lround(r.y() * level->scale)), image.width(),
+                  image.height());
+    rect &= cv::Rect(0, 0, level->mask->cols, level->mask->rows);
+    if (rect.empty()) return;
+    cv::Mat mask = (*level->mask)(rect);
+    if (mask.cols != image.width() || mask.rows != image.height())
+        cv::resize(mask, mask, cv::Size(image.width(), image.height()), 0, 0, cv::INTER_NEAREST);
+    // About a quarter of a million samples: a few milliseconds per preview.
+    const int step = std::max(1, int(std::sqrt(double(image.width()) * image.height() / 250000.0)));
+    histogram_->setHistograms(computeMaskedHistograms(image, mask, step));
+}
+
 void MainWindow::refreshLayer() {
     const auto& state = document_->composeState();
-    if (state && state->foreground) {
-        canvas_->setLayer(layerDisplayImage(*state->foreground), state->foreground->pixels.size(), state->placement);
+    layers_->setState(state ? &*state : nullptr);
+    if (state) layersDock_->show();
+    const ComposeLayer* active = state ? state->activeLayer() : nullptr;
+    if (active) {
+        canvas_->setLayer(layerDisplayImage(*active->foreground), active->foreground->pixels.size(), active->placement);
     } else {
         canvas_->clearLayer();
     }
@@ -536,6 +638,11 @@ void MainWindow::clearError() {
 bool MainWindow::openImage(const QString& imagePath, const QString& maskPath) {
     try {
         LoadedImage loaded = loadImage(toStd(imagePath));
+        const double megapixels = double(loaded.pixels.total()) / 1e6;
+        if (prefs_.pixelLimitMegapixels > 0 && megapixels > prefs_.pixelLimitMegapixels)
+            throw Error(toStd(imagePath) + ": " + QString::number(megapixels, 'f', 1).toStdString() +
+                        " megapixels is above the limit of " + std::to_string(prefs_.pixelLimitMegapixels) +
+                        " set in Edit > Preferences");
         cv::Mat mask;
         if (!maskPath.isEmpty()) mask = hz::loadMask(toStd(maskPath), loaded, loaded.warnings);
         sessionPath_.clear();
@@ -550,7 +657,16 @@ bool MainWindow::openImage(const QString& imagePath, const QString& maskPath) {
             note += tr("No mask: paint the foreground (B) or load one (File > Load Mask).");
         if (!note.isEmpty()) statusBar()->showMessage(note, 10000);
         refreshTitle();
+        refreshZoom();
         canvas_->setFocus();
+        predictedMask_ = document_->maskSnapshot();
+        if (!suppressAutoHarmonize_) recent_->add(imagePath, maskPath);
+        const std::string modelPath = options_.modelPath.empty() ? defaultModelPath() : options_.modelPath;
+        if (!suppressAutoHarmonize_ && autoHarmonizeEnabled() && !maskIsEmpty(document_->mask()) &&
+            std::filesystem::exists(modelPath) && !isHarmonizing()) {
+            harmonize();
+            autoRun_ = isHarmonizing();
+        }
         return true;
     } catch (const std::exception& e) {
         showError(tr("Could not open: %1").arg(QString::fromStdString(e.what())));
@@ -571,11 +687,20 @@ bool MainWindow::openSample() {
 bool MainWindow::openSession(const QString& path) {
     try {
         const SessionFile session = readSession(toStd(path));
-        if (!openImage(QString::fromStdString(session.imagePath), QString::fromStdString(session.maskPath)))
-            return false;
+        if (session.compose) {
+            openComposition(*session.compose);
+        } else {
+            // The session has its own values: opening its image must not predict over them.
+            suppressAutoHarmonize_ = true;
+            const bool opened = openImage(QString::fromStdString(session.imagePath), QString::fromStdString(session.maskPath));
+            suppressAutoHarmonize_ = false;
+            if (!opened) return false;
+        }
         document_->resetValues(session.values, session.predicted, session.amount,
                                QString::fromStdString(session.modelVersion));
+        predictedMask_ = document_->maskSnapshot();
         sessionPath_ = path;
+        recent_->add(path);
         refreshTitle();
         return true;
     } catch (const std::exception& e) {
@@ -594,6 +719,32 @@ bool MainWindow::saveSession(const QString& path) {
         const QString stem = info.absoluteDir().filePath(info.completeBaseName());
         // What only exists in memory is written beside the sidecar: a composed image, and a
         // painted mask as 16-bit PNG (so harmonizer-cli apply reproduces the export exactly).
+        std::optional<SessionCompose> compose;
+        if (const auto& state = document_->composeState()) {
+            // The layers are what the session keeps; whatever only exists in memory (a
+            // pasted background or foreground) is written beside the sidecar first.
+            if (state->backgroundPath.isEmpty()) {
+                const QString backgroundPath = stem + ".background.png";
+                writeImageAtomic(toStd(backgroundPath), *state->background);
+                document_->markComposeFileSaved(-1, backgroundPath, {});
+            }
+            for (int i = 0; i < int(state->layers.size()); ++i) {
+                const ComposeLayer& layer = state->layers[std::size_t(i)];
+                if (!layer.path.isEmpty()) continue;
+                const QString layerPath = stem + QStringLiteral(".layer%1.png").arg(i + 1);
+                const QString layerMask = stem + QStringLiteral(".layer%1.mask.png").arg(i + 1);
+                writeImageAtomic(toStd(layerPath), layer.foreground->pixels);
+                writeImageAtomic(toStd(layerMask), layer.foreground->alpha16);
+                document_->markComposeFileSaved(i, layerPath, layerMask);
+            }
+            SessionCompose c;
+            c.backgroundPath = toStd(state->backgroundPath);
+            c.active = state->active;
+            for (const ComposeLayer& layer : state->layers)
+                c.layers.push_back({toStd(layer.path), toStd(layer.maskPath), layer.placement.x, layer.placement.y,
+                                    layer.placement.scale});
+            compose = std::move(c);
+        }
         if (document_->imagePath().isEmpty()) {
             const QString compositePath = stem + ".composite.png";
             writeImageAtomic(toStd(compositePath), *document_->image());
@@ -611,16 +762,44 @@ bool MainWindow::saveSession(const QString& path) {
         session.predicted = document_->predicted();
         session.amount = document_->amount();
         session.modelVersion = toStd(document_->modelVersion());
+        session.compose = std::move(compose);
         writeSession(toStd(path), session);
         sessionPath_ = path;
         document_->undoStack()->setClean();
         refreshTitle();
+        recent_->add(path);
         statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
         return true;
     } catch (const std::exception& e) {
         showError(tr("Could not save the session: %1").arg(QString::fromStdString(e.what())));
         return false;
     }
+}
+
+void MainWindow::openComposition(const SessionCompose& saved) {
+    // Throws hz::Error naming the file that is missing or unreadable; nothing is replaced then.
+    ComposeState state;
+    LoadedImage background = loadImage(saved.backgroundPath);
+    state.background = std::make_shared<const cv::Mat>(std::move(background.pixels));
+    state.backgroundPath = QString::fromStdString(saved.backgroundPath);
+    for (const SessionLayer& entry : saved.layers) {
+        ForegroundLayer foreground = loadForeground(entry.imagePath);
+        if (!entry.maskPath.empty()) setForegroundMask(foreground, entry.maskPath);
+        ComposeLayer layer;
+        layer.foreground = std::make_shared<const ForegroundLayer>(std::move(foreground));
+        layer.path = QString::fromStdString(entry.imagePath);
+        layer.maskPath = QString::fromStdString(entry.maskPath);
+        layer.placement.x = entry.x;
+        layer.placement.y = entry.y;
+        layer.placement.scale = entry.scale;
+        state.layers.push_back(std::move(layer));
+    }
+    state.active = saved.active;
+    sessionPath_.clear();
+    document_->loadComposition(state, std::move(background.metadata));
+    lastDirectory_ = QFileInfo(state.backgroundPath).absolutePath();
+    clearError();
+    if (!state.layers.empty()) setTool(int(Tool::MoveLayer));
 }
 
 bool MainWindow::saveSessionInteractive(bool askForPath) {
@@ -704,19 +883,52 @@ bool MainWindow::addForeground(const QString& path, const QString& maskPath) {
         return false;
     }
     try {
-        auto layer = std::make_shared<ForegroundLayer>(loadForeground(toStd(path)));
-        if (!maskPath.isEmpty()) setForegroundMask(*layer, toStd(maskPath));
-        document_->setForeground(layer, path);
-        setTool(int(Tool::MoveLayer));
-        clearError();
-        QString note = tr("Drag the foreground to move it, drag a corner to scale; File > Flatten when done.");
-        if (!layer->hadAlpha) note = QString::fromStdString(layer->warnings.front()) + "  " + note;
-        statusBar()->showMessage(note, 15000);
-        return true;
+        ForegroundLayer layer = loadForeground(toStd(path));
+        if (!maskPath.isEmpty()) setForegroundMask(layer, toStd(maskPath));
+        return addForegroundLayer(std::move(layer), path, maskPath);
     } catch (const std::exception& e) {
         showError(tr("Could not add the foreground: %1").arg(QString::fromStdString(e.what())));
         return false;
     }
+}
+
+bool MainWindow::addForegroundLayer(ForegroundLayer foreground, const QString& path, const QString& maskPath) {
+    if (!document_->inComposeMode() || foreground.pixels.empty()) return false;
+    // A new layer on top, an undo step like any other edit: the layers below stay movable.
+    ComposeState state = *document_->composeState();
+    ComposeLayer layer;
+    layer.foreground = std::make_shared<const ForegroundLayer>(std::move(foreground));
+    layer.path = path;
+    layer.maskPath = maskPath;
+    layer.placement = initialPlacement(state.background->size(), layer.foreground->pixels.size());
+    const bool opaque = !layer.foreground->hadAlpha && maskPath.isEmpty();
+    const QString warning = layer.foreground->warnings.empty() ? QString()
+                                                               : QString::fromStdString(layer.foreground->warnings.front());
+    state.layers.push_back(std::move(layer));
+    state.active = int(state.layers.size()) - 1;
+    try {
+        document_->undoStack()->push(new ComposeStateCommand(document_, std::move(state), tr("Add Foreground")));
+    } catch (const std::exception& e) {
+        showError(tr("Could not add the foreground: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    setTool(int(Tool::MoveLayer));
+    clearError();
+    QString note = tr("Drag the foreground to move it, drag a corner to scale; pick a layer in the Layers list to "
+                      "move another one; File > Flatten when done.");
+    if (opaque && !warning.isEmpty()) note = warning + "  " + note;
+    statusBar()->showMessage(note, 15000);
+    return true;
+}
+
+void MainWindow::removeLayer(int index) {
+    const auto& current = document_->composeState();
+    if (!current || index < 0 || index >= int(current->layers.size())) return;
+    ComposeState state = *current;
+    const QString name = state.layers[std::size_t(index)].name();
+    state.layers.erase(state.layers.begin() + index);
+    state.active = state.layers.empty() ? -1 : std::min(index, int(state.layers.size()) - 1);
+    document_->undoStack()->push(new ComposeStateCommand(document_, std::move(state), tr("Remove %1").arg(name)));
 }
 
 void MainWindow::flatten() {
@@ -815,6 +1027,7 @@ void MainWindow::onStrokeFinished() {
 int MainWindow::workerThreads() const {
     // Long jobs leave one core to the GUI thread so the window keeps answering.
     if (options_.threads > 0) return options_.threads;
+    if (prefs_.threads > 0) return prefs_.threads;
     return std::max(1, QThread::idealThreadCount() - 1);
 }
 
@@ -835,7 +1048,8 @@ void MainWindow::harmonize() {
     PredictorOptions predictorOptions;
     predictorOptions.modelPath = options_.modelPath;
     try {
-        predictorOptions.device = parseDeviceChoice(options_.device);
+        predictorOptions.device =
+            parseDeviceChoice(options_.device.empty() ? prefs_.device.toStdString() : options_.device);
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
         return;
@@ -846,6 +1060,7 @@ void MainWindow::harmonize() {
     const std::shared_ptr<const cv::Mat> mask = document_->maskSnapshot();
     const std::string icc = document_->photoMetadata().icc;
     const quint64 revision = document_->imageRevision();
+    pendingMask_ = mask;
     const std::shared_ptr<PredictorSlot> slot = predictor_;
     harmonizeWatcher_.setFuture(QtConcurrent::run([=]() {
         HarmonizeOutcome outcome;
@@ -878,6 +1093,7 @@ void MainWindow::harmonize() {
 
 void MainWindow::onHarmonizeDone() {
     const HarmonizeOutcome outcome = harmonizeWatcher_.result();
+    const bool automatic = std::exchange(autoRun_, false);
     progress_->hide();
     panel_->setBusy(false, QString());
     refreshActions();
@@ -895,8 +1111,13 @@ void MainWindow::onHarmonizeDone() {
         return;
     }
     lastInferenceMs_ = outcome.totalMs;
+    // Harmonizing on open is part of opening: if nothing was edited meanwhile, the file is
+    // still unchanged as far as quitting is concerned (undo still goes back to zero).
+    const bool untouched = automatic && document_->undoStack()->index() == 0 && document_->undoStack()->isClean();
+    predictedMask_ = pendingMask_;
     document_->undoStack()->push(
         new HarmonizeCommand(document_, outcome.params, QString::fromStdString(outcome.modelVersion)));
+    if (untouched) document_->undoStack()->setClean();
     inferenceLabel_->setText(tr("Inference: %1 ms").arg(outcome.totalMs, 0, 'f', 0));
     inferenceLabel_->setToolTip(tr("preprocess %1 ms, network %2 ms, postprocess %3 ms")
                                     .arg(outcome.preprocessMs, 0, 'f', 1)
@@ -932,7 +1153,10 @@ bool MainWindow::startExport(const QString& path, int jpegQuality) {
     settings.stripMetadata = !options_.exportKeepsMetadata;
     if (const auto& compose = document_->composeState()) {
         settings.inputs.push_back(toStd(compose->backgroundPath));
-        settings.inputs.push_back(toStd(compose->foregroundPath));
+        for (const ComposeLayer& layer : compose->layers) {
+            settings.inputs.push_back(toStd(layer.path));
+            settings.inputs.push_back(toStd(layer.maskPath));
+        }
     }
     if (!isSupportedOutputExtension(settings.path)) {
         showError(tr("%1: unsupported format; use .png, .jpg or .tif.").arg(path));
@@ -1052,11 +1276,9 @@ void MainWindow::chooseAndExport() {
         path += selected.contains("JPEG") ? ".jpg" : selected.contains("TIFF") ? ".tif" : ".png";
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == "jpg" || suffix == "jpeg") {
-        bool ok = false;
-        const int quality = QInputDialog::getInt(this, tr("JPEG Quality"), tr("Quality (1–100):"), jpegQuality_, 1, 100,
-                                                 1, &ok);
-        if (!ok) return;
-        jpegQuality_ = quality;
+        JpegExportDialog dialog(jpegQuality_, sixteen, this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        jpegQuality_ = dialog.quality();
     }
     startExport(path, jpegQuality_);
 }
@@ -1090,6 +1312,55 @@ void MainWindow::askAndFeather() {
     const double radius =
         QInputDialog::getDouble(this, tr("Feather Mask"), tr("Radius in pixels:"), 4.0, 0.5, 500.0, 1, &ok);
     if (ok) featherMask(radius);
+}
+
+void MainWindow::pasteFromClipboard() {
+    const std::optional<QImage> image = clipboardImage();
+    if (!image) {
+        statusBar()->showMessage(tr("The clipboard holds no image."), 5000);
+        return;
+    }
+    pasteImage(*image);
+}
+
+bool MainWindow::pasteImage(const QImage& image) {
+    if (image.isNull()) return false;
+    ForegroundLayer layer = layerFromQImage(image);
+    if (document_->inComposeMode()) return addForegroundLayer(std::move(layer));
+    if (!maybeSave()) return false;
+    try {
+        sessionPath_.clear();
+        document_->setContent(std::make_shared<const cv::Mat>(std::move(layer.pixels)), QString(), cv::Mat(), QString());
+        document_->resetValues(FilterParams{}, std::nullopt, 1.0, QString());
+        predictedMask_ = document_->maskSnapshot();
+        clearError();
+        refreshTitle();
+        refreshZoom();
+        canvas_->setFocus();
+        statusBar()->showMessage(tr("Pasted a %1 × %2 image: paint the foreground (B) or load a mask (Ctrl+M).")
+                                     .arg(image.width())
+                                     .arg(image.height()),
+                                 10000);
+        return true;
+    } catch (const std::exception& e) {
+        showError(tr("Could not paste: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+}
+
+bool MainWindow::autoHarmonizeEnabled() const { return options_.autoHarmonize.value_or(prefs_.autoHarmonize); }
+
+void MainWindow::setPreferences(const Preferences& preferences) {
+    const bool engineChanged = preferences.device != prefs_.device || preferences.threads != prefs_.threads;
+    prefs_ = preferences;
+    prefs_.save();
+    // A new device or thread count takes a new predictor; a running job keeps its own.
+    if (engineChanged) predictor_ = std::make_shared<PredictorSlot>();
+}
+
+void MainWindow::editPreferences() {
+    PreferencesDialog dialog(prefs_, this);
+    if (dialog.exec() == QDialog::Accepted) setPreferences(dialog.values());
 }
 
 // ---------------------------------------------------------------- window events

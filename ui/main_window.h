@@ -13,10 +13,14 @@
 #include <string>
 
 #include "core/params.h"
+#include "core/session/compose.h"
 #include "core/session/mask_ops.h"
+#include "core/session/session_file.h"
 #include "ui/image_canvas.h"
+#include "ui/preferences.h"
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QSpinBox;
@@ -27,13 +31,18 @@ namespace hz::ui {
 
 class EditorDocument;
 class ImageCanvas;
+class HistogramWidget;
+class LayersPanel;
+class RecentFiles;
 class ParamsPanel;
 class PreviewController;
 
 struct StudioOptions {
     std::string modelPath;  // empty = defaultModelPath()
-    std::string device = "auto";  // auto | cpu | cuda (see hz::parseDeviceChoice)
-    int threads = 0;        // inference and export threads; 0 = all cores but one (kept for the GUI)
+    std::string device;     // auto | cpu | cuda (see hz::parseDeviceChoice); empty = the preferences'
+    int threads = 0;        // inference and export threads; 0 = the preferences' (all cores but one)
+    // Harmonize when an image opens with a mask; unset = the preferences' (tests pin it).
+    std::optional<bool> autoHarmonize;
     bool confirmClose = true;  // ask about unsaved changes (tests turn it off)
     bool exportKeepsMetadata = true;  // File > Export Keeps Photo Metadata (off: no EXIF/XMP/IPTC, e.g. GPS)
 };
@@ -75,6 +84,10 @@ public:
     bool saveMask(const QString& path);
     bool newComposition(const QString& backgroundPath);
     bool addForeground(const QString& path, const QString& maskPath = {});
+    // A layer already in memory (a file read elsewhere, or pasted: `path` empty).
+    bool addForegroundLayer(ForegroundLayer foreground, const QString& path = {}, const QString& maskPath = {});
+    void removeLayer(int index);
+    LayersPanel* layersPanel() const { return layers_; }
     void flatten();
     void invertMask();
     void clearMask();
@@ -104,6 +117,17 @@ public:
     void showError(const QString& message);
     void clearError();
 
+    // Edit > Paste: a new composite, or in compose mode a new layer. False if it is not an image.
+    bool pasteImage(const QImage& image);
+    const Preferences& preferences() const { return prefs_; }
+    void setPreferences(const Preferences& preferences);  // and saves them
+    bool autoHarmonizeEnabled() const;
+    RecentFiles* recentFiles() const { return recent_; }
+    HistogramWidget* histogram() const { return histogram_; }
+    QLabel* zoomLabel() const { return zoomLabel_; }
+    // Every action of the window (menus, tools), for the shortcuts dialog and its test.
+    QList<QAction*> allActions() const;
+
 Q_SIGNALS:
     void harmonizeFinished(bool ok);
     void exportFinished(bool ok, const QString& message);
@@ -127,9 +151,17 @@ private:
     void refreshLayer();
     void setTool(int tool);
     bool maybeSave();
+    void openComposition(const SessionCompose& saved);
     bool saveSessionInteractive(bool askForPath);
 
     void onHarmonizeDone();
+    void refreshStale();
+    void refreshZoom();
+    void refreshHistogram();
+    void pasteFromClipboard();
+    void editPreferences();
+    void showShortcuts();
+    void showAbout();
     void onExportDone();
     void onStrokeStarted(QPointF imagePoint);
     void onStrokeMoved(QPointF imagePoint);
@@ -155,11 +187,21 @@ private:
     QWidget* banner_ = nullptr;
     QLabel* bannerText_ = nullptr;
     QUndoView* historyView_ = nullptr;
+    LayersPanel* layers_ = nullptr;
+    QDockWidget* layersDock_ = nullptr;
 
     QLabel* sizeLabel_ = nullptr;
     QLabel* inferenceLabel_ = nullptr;
     QLabel* renderLabel_ = nullptr;
     QLabel* deviceLabel_ = nullptr;
+    QLabel* zoomLabel_ = nullptr;
+    HistogramWidget* histogram_ = nullptr;
+    QDockWidget* histogramDock_ = nullptr;
+    RecentFiles* recent_ = nullptr;
+    Preferences prefs_;
+    // The mask the shown prediction was made from: a different one means it is out of date.
+    std::shared_ptr<const cv::Mat> predictedMask_, pendingMask_;
+    bool autoRun_ = false, suppressAutoHarmonize_ = false;
     QProgressBar* progress_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
 

@@ -11,6 +11,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "ui/fine_slider.h"
+
 #include <cmath>
 
 namespace hz::ui {
@@ -39,6 +41,21 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     harmonizeLayout->addWidget(harmonizeButton_);
     harmonizeLayout->addWidget(status_);
+    staleBox_ = new QWidget(harmonizeBox);
+    staleBox_->setObjectName("staleBox");
+    staleBox_->setStyleSheet("#staleBox { background: #6b5a1e; border-radius: 3px; } #staleBox QLabel { color: white; }");
+    auto* staleLayout = new QHBoxLayout(staleBox_);
+    staleLayout->setContentsMargins(6, 4, 4, 4);
+    auto* staleText = new QLabel(tr("The mask changed: the predicted values are out of date."), staleBox_);
+    staleText->setObjectName("staleText");
+    staleText->setWordWrap(true);
+    harmonizeAgain_ = new QPushButton(tr("Harmonize Again"), staleBox_);
+    harmonizeAgain_->setObjectName("harmonizeAgainButton");
+    staleLayout->addWidget(staleText, 1);
+    staleLayout->addWidget(harmonizeAgain_);
+    staleBox_->hide();
+    harmonizeLayout->addWidget(staleBox_);
+    connect(harmonizeAgain_, &QPushButton::clicked, this, &ParamsPanel::harmonizeRequested);
     layout->addWidget(harmonizeBox);
     connect(harmonizeButton_, &QPushButton::clicked, this, &ParamsPanel::harmonizeRequested);
 
@@ -55,11 +72,14 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
         Row& r = rows_[std::size_t(spec.filter)];
         auto* label = new QLabel(tr(spec.label), adjustBox);
         label->setToolTip(tr(spec.description));
-        r.slider = new QSlider(Qt::Horizontal, adjustBox);
+        auto* fine = new FineSlider(Qt::Horizontal, adjustBox);
+        r.slider = fine;
+        r.slider->setMinimumWidth(200);  // 1 unit a pixel; Shift+drag 0.1
         r.slider->setObjectName(QStringLiteral("slider_%1").arg(spec.key));
         r.slider->setRange(int(spec.minValue * kDisplayScale), int(spec.maxValue * kDisplayScale));
         r.slider->setPageStep(10);
-        r.slider->setToolTip(tr(spec.description));
+        r.slider->setToolTip(tr("%1\nShift+drag or Shift+wheel: fine adjustment; double-click: back to the predicted value")
+                                 .arg(tr(spec.description)));
         r.spin = new QDoubleSpinBox(adjustBox);
         r.spin->setObjectName(QStringLiteral("spin_%1").arg(spec.key));
         r.spin->setRange(spec.minValue * kDisplayScale, spec.maxValue * kDisplayScale);
@@ -84,6 +104,10 @@ ParamsPanel::ParamsPanel(QWidget* parent) : QWidget(parent) {
         QDoubleSpinBox* spin = r.spin;
         int& drag = r.drag;
         connect(slider, &QSlider::sliderReleased, this, [&drag] { drag = 0; });
+        connect(fine, &FineSlider::resetRequested, this, [this, filter, field = spec.field] {
+            const double target = predicted_ ? (*predicted_).*field : 0.0;
+            Q_EMIT valueEdited(filter, target, nextInteraction_++);
+        });
         connect(slider, &QSlider::valueChanged, this, [this, filter, slider, spin, &drag](int v) {
             {
                 const QSignalBlocker block(spin);
@@ -169,6 +193,7 @@ void ParamsPanel::setParams(const FilterParams& params) {
 }
 
 void ParamsPanel::setPredicted(const std::optional<FilterParams>& predicted) {
+    predicted_ = predicted;
     for (const FilterSpec& spec : filterSpecs()) {
         const Row& r = rows_[std::size_t(spec.filter)];
         if (predicted) {
@@ -198,6 +223,13 @@ void ParamsPanel::setBusy(bool busy, const QString& status) {
 }
 
 void ParamsPanel::setStatus(const QString& status) { status_->setText(status); }
+
+void ParamsPanel::setPredictionStale(bool stale) {
+    staleBox_->setVisible(stale);
+    for (const Row& r : rows_) r.predicted->setStyleSheet(stale ? "color: #b08a20;" : "color: palette(mid);");
+}
+
+bool ParamsPanel::predictionStale() const { return !staleBox_->isHidden(); }
 
 void ParamsPanel::setEditingEnabled(bool enabled) {
     for (const Row& r : rows_) {

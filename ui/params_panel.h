@@ -28,6 +28,10 @@ public:
     void setBusy(bool busy, const QString& status);
     void setStatus(const QString& status);
     void setEditingEnabled(bool enabled);
+    // The mask changed since the values were predicted: say so and offer to predict again.
+    void setPredictionStale(bool stale);
+    bool predictionStale() const;
+    QPushButton* harmonizeAgainButton() const { return harmonizeAgain_; }
 
     QSlider* slider(Filter filter) const { return rows_[std::size_t(filter)].slider; }
     QDoubleSpinBox* spinBox(Filter filter) const { return rows_[std::size_t(filter)].spin; }
@@ -62,7 +66,10 @@ private:
     QPushButton* resetPredictedButton_ = nullptr;
     QPushButton* resetZeroButton_ = nullptr;
     QLabel* status_ = nullptr;
+    QWidget* staleBox_ = nullptr;
+    QPushButton* harmonizeAgain_ = nullptr;
     int nextInteraction_ = 1;
+    std::optional<FilterParams> predicted_;
 };
 
 }  // namespace hz::ui

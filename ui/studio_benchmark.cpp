@@ -106,7 +106,7 @@ void writeBenchmarkImage(const QString& imagePath, const QString& maskPath, cv::
         cv::circle(mask, cv::Point(size.width / 2, size.height / 2), size.height / 3, cv::Scalar(65535), cv::FILLED);
     }
     if (maskIsEmpty(mask)) cv::circle(mask, cv::Point(size.width / 2, size.height / 2), size.height / 3, cv::Scalar(65535), cv::FILLED);
-    writeImageAtomic(imagePath.toStdString(), image, {}, WriteOptions{95});
+    writeImageAtomic(imagePath.toStdString(), image, {}, [] { WriteOptions o; o.jpegQuality = 95; return o; }());
     writeImageAtomic(maskPath.toStdString(), mask);
 }
 
@@ -139,6 +139,7 @@ QJsonObject runStudioBenchmark(const BenchmarkOptions& options) {
     writeBenchmarkImage(imagePath, maskPath, cv::Size(options.imageWidth, options.imageHeight));
 
     StudioOptions studio;
+    studio.autoHarmonize = false;  // the benchmark times its own Harmonize
     studio.modelPath = modelPath.toStdString();
     studio.confirmClose = false;
     MainWindow window(studio);

@@ -1,9 +1,13 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
+
+#include "core/image_io.h"
 
 namespace hz::cli {
 
@@ -29,7 +33,8 @@ void ArgParser::addFilterOptions() {
 void ArgParser::addPredictorOptions(bool withThreads, int defaultViews) {
     addOption("model", "FILE", "model file (.hzm), default: the shipped model");
     addOption("device", "DEV", "auto (CUDA when available), cpu or cuda; default auto");
-    if (withThreads) addOption("threads", "N", "CPU threads for the network, default: every core");
+    if (withThreads)
+        addOption("threads", "N", "CPU threads for the network, 1.." + std::to_string(maxThreads()) + " (the cores), default: every core");
     addViewsOption(defaultViews);
 }
 
@@ -45,19 +50,15 @@ void ArgParser::addViewsOption(int defaultViews) {
                   std::to_string(defaultViews));
 }
 
-int ArgParser::views(int defaultViews) const {
-    const int count = integer("views", defaultViews, 1, 8);
-    if (!isValidViewCount(count)) throw UsageError("--views must be 1, 2, 4 or 8, got " + std::to_string(count));
-    return count;
-}
+int maxThreads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
-PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
-    PredictorOptions options;
-    options.modelPath = optional("model").value_or("");
-    options.device = parseDeviceChoice(optional("device").value_or("auto"));
-    if (find("threads") != nullptr) options.threads = integer("threads", 0, 0, 1024);
-    options.views = views(defaultViews);
-    return options;
+int ArgParser::threads() const {
+    // More threads than cores only adds contention (1024 threads took 500x longer).
+    const int count = integer("threads", 0, 0, 1 << 20);
+    if (count > maxThreads())
+        throw UsageError("--threads " + std::to_string(count) + " is more than the " + std::to_string(maxThreads()) +
+                         " cores of this machine");
+    return count;
 }
 
 const ArgParser::Option* ArgParser::find(const std::string& name) const {
@@ -80,6 +81,21 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
         if (const auto eq = name.find('='); eq != std::string::npos) {
             inlineValue = name.substr(eq + 1);
             name = name.substr(0, eq);
+        }
+        if (name == "max-megapixels") {
+            // Every command reads images, so every command takes the limit.
+            const std::string text = inlineValue ? *inlineValue : (i + 1 < args.size() ? args[++i] : "");
+            std::size_t used = 0;
+            double mp = 0;
+            try {
+                mp = std::stod(text, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != text.size() || !(mp > 0 && mp <= 1e6))
+                throw UsageError("--max-megapixels expects a number of megapixels in (0, 1000000], got '" + text + "'");
+            setMaxImagePixels(std::uint64_t(mp * 1e6));
+            continue;
         }
         const Option* option = find(name);
         if (!option) throw UsageError("unknown option --" + name);
@@ -155,6 +171,9 @@ std::string ArgParser::help() const {
         else out << "\n" << std::string(28, ' ');
         out << option.help << "\n";
     }
+    out << "  --max-megapixels MP       refuse images over MP megapixels (read from the header, before decoding);\n"
+           "                            default " << kDefaultMaxImagePixels / 1000000
+        << ", or HARMONIZER_MAX_MEGAPIXELS\n";
     out << "  -h, --help                print this help\n";
     return out.str();
 }

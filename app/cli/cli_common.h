@@ -49,6 +49,8 @@ public:
     // --views alone (commands that build their predictor options themselves: eval, calibrate).
     void addViewsOption(int defaultViews);
     int views(int defaultViews) const;  // UsageError unless 1, 2, 4 or 8
+    // --threads: 0 (every core) up to the number of cores; UsageError above.
+    int threads() const;
 
     // Throws UsageError. Returns false when --help was given (help already printed).
     bool parse(const std::vector<std::string>& args);
@@ -74,6 +76,9 @@ private:
     std::vector<Option> options_;
     std::map<std::string, std::string> values_;
 };
+
+// The most --threads a command accepts: the machine's cores.
+int maxThreads();
 
 // True when stderr is a terminal (progress lines are only drawn then).
 bool stderrIsTerminal();

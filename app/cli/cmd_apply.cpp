@@ -33,13 +33,13 @@ int runApply(const std::vector<std::string>& args) {
     // Check the destination before the (possibly long) render so a typo costs nothing.
     if (!isSupportedOutputExtension(outputPath))
         throw Error(outputPath + ": unsupported output format (use .png, .jpg, .tif or .webp)");
-    refuseToOverwriteInputs(outputPath, {imagePath, maskPath});
+    checkOutputs({outputPath}, {imagePath, maskPath});
+    checkOutputImageSize(outputPath, checkImageAndMaskHeaders(imagePath, maskPath));
 
     const LoadedImage image = loadImage(imagePath);
-    for (const auto& warning : image.warnings) std::fprintf(stderr, "harmonizer-cli apply: warning: %s\n", warning.c_str());
-    std::vector<std::string> maskWarnings;
-    const cv::Mat mask = loadMask(maskPath, image, maskWarnings);
-    for (const auto& warning : maskWarnings) std::fprintf(stderr, "harmonizer-cli apply: warning: %s\n", warning.c_str());
+    std::vector<std::string> warnings = image.warnings;
+    const cv::Mat mask = loadMask(maskPath, image, warnings);
+    for (const auto& warning : warnings) std::fprintf(stderr, "harmonizer-cli apply: warning: %s\n", warning.c_str());
     if (maskIsEmpty(mask))
         std::fprintf(stderr, "harmonizer-cli apply: warning: %s: mask is empty, the output equals the input\n",
                      maskPath.c_str());

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "app/cli/cli_common.h"
+#include "core/image_io.h"
+#include "core/model/model_file.h"
 #include "core/training/average.h"
 #include "core/training/calibrate.h"
 
@@ -48,7 +50,7 @@ std::vector<int> parseInputSizes(const std::string& text) {
     std::vector<int> sizes;
     for (double value : parseNumberList("input-sizes", text)) {
         if (value != std::floor(value) || !isValidInputSize(int(value)))
-            throw UsageError("--input-sizes: " + shortNumber(value) + " is not a whole number in 32-4096");
+            throw UsageError("--input-sizes: " + shortNumber(value) + " is not a whole number in 32-" + std::to_string(kMaxInputSize));
         sizes.push_back(int(value));
     }
     return sizes;
@@ -77,9 +79,11 @@ int runCalibrate(const std::vector<std::string>& args) {
     const std::string outPath = parser.value("output");
     options.eval.size = parser.integer("size", 256, 16, 16384);
     options.eval.views = parser.views(kStillImageViews);
-    options.eval.threads = parser.integer("threads", 0, 0, 1024);
+    options.eval.threads = parser.threads();
     options.gains = parseGains(parser.optional("gains").value_or("0.9,1,1.1,1.2,1.3,1.4"));
     if (const auto sizes = parser.optional("input-sizes")) options.inputSizes = parseInputSizes(*sizes);
+    // Before the grid runs (it takes minutes): the output is not the model and can be written.
+    checkOutputs({outPath}, {options.eval.modelPath});
 
     const auto result = training::calibrateOutputGain(options, [&](int done, int total) {
         if (stderrIsTerminal()) std::fprintf(stderr, "\rcalibrate: %d/%d candidates", done, total);
@@ -116,6 +120,7 @@ int runAverage(const std::vector<std::string>& argsIn) {
                              std::to_string(models.size()) + " models");
     }
     const std::string outPath = parser.value("output");
+    checkOutputs({outPath}, models);
     training::writeAveragedModel(models, weights, parser.optional("version").value_or(""), outPath);
     std::printf("wrote %s, the mean of %zu models\n", outPath.c_str(), models.size());
     return 0;

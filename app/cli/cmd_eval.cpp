@@ -1,13 +1,37 @@
 // `harmonizer-cli eval`: MSE / PSNR / fMSE on an iHarmony4-layout dataset (spec section 7).
 #ifdef HZ_HAVE_TRAINING
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "app/cli/cli_common.h"
 #include "core/image_io.h"
+#include "core/model/model_file.h"
 #include "core/training/evaluator.h"
 
 namespace hz::cli {
 namespace {
+
+// Before any work: the CSV must not replace the list file or any existing file of the
+// dataset (its images), and --save-dir must not be an existing folder inside the dataset
+// (results are named like the composites).
+void checkEvalOutputs(const training::EvalOptions& options, const std::string& csv) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dataset = fs::weakly_canonical(options.dataset, ec);
+    auto inside = [&](const std::string& path) {
+        const fs::path p = fs::weakly_canonical(path, ec);
+        const auto mismatch = std::mismatch(dataset.begin(), dataset.end(), p.begin(), p.end());
+        return mismatch.first == dataset.end();
+    };
+    if (!csv.empty()) {
+        checkOutputs({csv}, {options.listFile, options.modelPath, options.dataset});
+        if (fs::exists(csv, ec) && inside(csv))
+            throw Error(csv + ": refusing to overwrite a file of the dataset " + options.dataset);
+    }
+    if (!options.saveDir.empty() && fs::is_directory(options.saveDir, ec) && inside(options.saveDir))
+        throw Error(options.saveDir + ": --save-dir is an existing folder inside the dataset; choose a folder outside it");
+}
 
 int runEval(const std::vector<std::string>& args) {
     ArgParser parser("eval", "--dataset DIR [options]",
@@ -30,7 +54,7 @@ int runEval(const std::vector<std::string>& args) {
     parser.addOption("threads", "N", "threads, default every core");
     parser.addOption("limit", "N", "evaluate only the first N composites");
     parser.addViewsOption(kStillImageViews);
-    parser.addOption("input-size", "N", "run the network at N x N instead of the model file's input size (32-4096)");
+    parser.addOption("input-size", "N", "run the network at N x N instead of the model file's input size (32-" + std::to_string(kMaxInputSize) + ")");
     if (!parser.parse(args)) return 0;
 
     training::EvalOptions options;
@@ -47,10 +71,11 @@ int runEval(const std::vector<std::string>& args) {
     }
     options.labStrength = parser.number("baseline-strength", 0.5, 0.0, 1.0);
     options.saveDir = parser.optional("save-dir").value_or("");
-    options.threads = parser.integer("threads", 0, 0, 1024);
+    options.threads = parser.threads();
     options.limit = parser.integer("limit", 0, 0, 100000000);
     options.views = parser.views(kStillImageViews);
-    if (parser.has("input-size")) options.inputSize = parser.integer("input-size", 128, 32, 4096);
+    if (parser.has("input-size")) options.inputSize = parser.integer("input-size", 128, 32, kMaxInputSize);
+    checkEvalOutputs(options, parser.optional("csv").value_or(""));
     const bool json = parser.has("json");
     const bool drawProgress = stderrIsTerminal() && !json;
 

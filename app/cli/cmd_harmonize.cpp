@@ -11,6 +11,7 @@
 #include <map>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/interrupt.h"
 #include "core/image_io.h"
 #include "core/model/predictor.h"
 #include "core/render/renderer.h"
@@ -42,28 +43,33 @@ struct Job {
 };
 
 // One image: load, predict, render, write. Throws hz::Error naming the file at fault.
-void harmonizeOne(Predictor& predictor, const Job& job, const WriteOptions& writeOptions) {
+// `protectedInputs`: every input of a batch (no output may replace any of them).
+void harmonizeOne(Predictor& predictor, const Job& job, const WriteOptions& writeOptions,
+                  const std::vector<std::string>& protectedInputs = {}) {
     if (!isSupportedOutputExtension(job.outputPath))
         throw Error(job.outputPath + ": unsupported output format (use .png, .jpg, .tif or .webp)");
-    refuseToOverwriteInputs(job.outputPath, {job.imagePath, job.maskPath});
-    if (!job.paramsPath.empty()) refuseToOverwriteInputs(job.paramsPath, {job.imagePath, job.maskPath});
+    checkOutputs({job.outputPath, job.paramsPath}, {job.imagePath, job.maskPath});
+    checkOutputImageSize(job.outputPath, checkImageAndMaskHeaders(job.imagePath, job.maskPath));
 
     const LoadedImage image = loadImage(job.imagePath);
-    for (const auto& warning : image.warnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
     if (image.pixels.depth() == CV_16U && !extensionSupports16Bit(job.outputPath))
         throw Error(job.outputPath + ": the input is 16-bit; write .png or .tif to keep its depth");
-    std::vector<std::string> maskWarnings;
-    const cv::Mat mask = loadMask(job.maskPath, image, maskWarnings);
-    for (const auto& warning : maskWarnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
+    std::vector<std::string> warnings = image.warnings;
+    const cv::Mat mask = loadMask(job.maskPath, image, warnings);
+    for (const auto& warning : warnings) std::fprintf(stderr, "%s: warning: %s\n", kCommand, warning.c_str());
     if (maskIsEmpty(mask)) throw Error(job.maskPath + ": mask is empty: nothing to harmonize");
 
     const FilterParams params = asPrinted(predictor.predict(image.pixels, mask, image.metadata.icc));
     cv::Mat result;
     render(image.pixels, mask, params, result);
+    std::vector<std::string> inputs = protectedInputs;
+    inputs.push_back(job.imagePath);
+    inputs.push_back(job.maskPath);
     WriteOptions options = writeOptions;
     options.metadata = image.metadata;
-    writeImageAtomic(job.outputPath, result, {job.imagePath, job.maskPath}, options);
-    if (!job.paramsPath.empty()) writeFileAtomic(job.paramsPath, paramsToJson(params) + "\n", {job.imagePath, job.maskPath});
+    writeImageAtomic(job.outputPath, result, inputs, options);
+    if (!job.paramsPath.empty())
+        writeFileAtomic(job.paramsPath, paramsToJson(params) + "\n", {job.imagePath, job.maskPath, job.outputPath});
 }
 
 std::vector<fs::path> imagesIn(const std::string& folder, const char* option) {
@@ -86,17 +92,40 @@ int runBatch(Predictor& predictor, const ArgParser& parser, const WriteOptions& 
         throw UsageError("--format must be png, jpg or tif, got '" + *format + "'");
 
     const auto images = imagesIn(imageDir, "--image-dir");
-    if (images.empty()) throw Error(imageDir + ": no images found (.png .jpg .jpeg .tif .tiff .webp .bmp)");
+    if (images.empty()) throw Error(imageDir + ": no images found (.png .jpg .jpeg .tif .tiff .webp .bmp .heic .heif .avif .jfif)");
     // Masks are matched by name stem, so "a.jpg" pairs with "a.png"; two masks with one stem are ambiguous.
     std::map<std::string, std::vector<fs::path>> masksByStem;
     for (const auto& mask : imagesIn(maskDir, "--mask-dir")) masksByStem[mask.stem().string()].push_back(mask);
+    // Every output path first: before anything is written, refuse two images that would write
+    // one file (a.jpg and a.png with --format png) and any output that is any input of the
+    // batch (--out-dir equal to --image-dir).
+    std::vector<std::string> allInputs;
+    for (const auto& image : images) allInputs.push_back(image.string());
+    for (const auto& [stem, masks] : masksByStem)
+        for (const auto& mask : masks) allInputs.push_back(mask.string());
+    std::vector<std::string> outputs;
+    std::map<std::string, std::string> producer;  // output file name -> the image that writes it
+    for (const auto& image : images) {
+        // Formats that cannot be written (HEIC, AVIF, BMP, JFIF) become JPEG unless --format says otherwise.
+        std::string extension = format ? "." + *format : image.extension().string();
+        if (!isSupportedOutputExtension("out" + extension)) extension = ".jpg";
+        const std::string name = image.stem().string() + extension;
+        const auto [it, inserted] = producer.emplace(name, image.filename().string());
+        if (!inserted)
+            throw Error((fs::path(outDir) / name).string() + ": both " + it->second + " and " +
+                        image.filename().string() + " would be written there; rename one or drop --format");
+        outputs.push_back((fs::path(outDir) / name).string());
+    }
     std::error_code ec;
     fs::create_directories(outDir, ec);
     if (ec) throw Error(outDir + ": cannot create the output folder: " + ec.message());
+    checkOutputs(outputs, allInputs);
 
+    const StopFlag stop;
     const bool terminal = stderrIsTerminal();
     int failed = 0;
-    for (std::size_t i = 0; i < images.size(); ++i) {
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < images.size() && !stop.requested(); ++i) {
         const auto& image = images[i];
         const std::string name = image.filename().string();
         if (terminal) std::fprintf(stderr, "\r\033[K[%zu/%zu] %s ...", i + 1, images.size(), name.c_str());
@@ -111,22 +140,22 @@ int runBatch(Predictor& predictor, const ArgParser& parser, const WriteOptions& 
             Job job;
             job.imagePath = image.string();
             job.maskPath = masks->second.front().string();
-            // Formats that cannot be written (HEIC, AVIF, BMP, JFIF) become JPEG unless --format says otherwise.
-            std::string extension = format ? "." + *format : image.extension().string();
-            if (!isSupportedOutputExtension("out" + extension)) extension = ".jpg";
-            job.outputPath = (fs::path(outDir) / (image.stem().string() + extension)).string();
-            harmonizeOne(predictor, job, writeOptions);
+            job.outputPath = outputs[i];
+            harmonizeOne(predictor, job, writeOptions, allInputs);
         } catch (const std::exception& e) {
             ++failed;
             if (terminal) std::fprintf(stderr, "\n");
             std::fprintf(stderr, "%s: error: %s: %s\n", kCommand, name.c_str(), e.what());
         }
+        ++done;
     }
     if (terminal) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "%s: %zu of %zu images harmonized into %s", kCommand, images.size() - std::size_t(failed),
+    std::fprintf(stderr, "%s: %zu of %zu images harmonized into %s", kCommand, done - std::size_t(failed),
                  images.size(), outDir.c_str());
     if (failed) std::fprintf(stderr, "; %d failed", failed);
+    if (stop.requested()) std::fprintf(stderr, "; interrupted, %zu not started", images.size() - done);
     std::fprintf(stderr, "\n");
+    if (stop.requested()) return 130;
     return failed ? 1 : 0;
 }
 
@@ -181,10 +210,11 @@ int runHarmonize(const std::vector<std::string>& args) {
     job.maskPath = parser.value("mask");
     job.outputPath = parser.value("output");
     job.paramsPath = parser.optional("params-out").value_or("");
-    // Cheap checks of the destination before loading the model.
+    // Cheap checks of the destination and the inputs' headers before loading the model.
     if (!isSupportedOutputExtension(job.outputPath))
         throw Error(job.outputPath + ": unsupported output format (use .png, .jpg, .tif or .webp)");
-    refuseToOverwriteInputs(job.outputPath, {job.imagePath, job.maskPath});
+    checkOutputs({job.outputPath, job.paramsPath}, {job.imagePath, job.maskPath});
+    checkOutputImageSize(job.outputPath, checkImageAndMaskHeaders(job.imagePath, job.maskPath));
     Predictor predictor(options);
     harmonizeOne(predictor, job, writeOptions);
     return 0;

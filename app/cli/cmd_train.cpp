@@ -51,6 +51,11 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("transfer-weight", "X", "weight of the final-step loss on the transfer half, default 10 (spec)");
     parser.addOption("six-final-weight", "X", "extra final-step loss weight on the six-filter half, default 0 (spec)");
     parser.addOption("init", "MODEL.hzm", "start from these weights instead of random ones");
+    parser.addOption("arch", "NAME", "backbone of a fresh network: efficientnet-b0 (default) or mobilenet-v2");
+    parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 weights (.safetensors) to start the mobilenet-v2 backbone from");
+    parser.addOption("luts", "DIR", "folder of .cube colour-grading LUTs: adds the LUT family to the other half\n"
+                                    "(LUTs are split by name: 20% are kept for validation)");
+    parser.addOption("lut-share", "X", "share of the other half's synthetic composites made with a LUT, default 0.5");
     parser.addOption("stop-at", "N", "checkpoint and stop after step N (the schedule still follows --steps)");
     std::vector<std::string> args = argsIn;
     training::TrainOptions options;
@@ -66,7 +71,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
     if (options.schedule != "step" && options.schedule != "cosine") throw UsageError("--schedule must be step or cosine");
     options.seed = unsigned(parser.integer("seed", 1, 0, 2147483647));
     options.resume = parser.has("resume");
-    options.threads = parser.integer("threads", 0, 0, 1024);
+    options.threads = parser.threads();
     options.valEvery = parser.integer("val-every", 500, 0, 100000000);
     options.checkpointEvery = parser.integer("checkpoint-every", 500, 0, 100000000);
     options.logEvery = parser.integer("log-every", 20, 1, 100000000);
@@ -76,6 +81,15 @@ int runTrain(const std::vector<std::string>& argsIn) {
     options.sixFinalWeight = parser.number("six-final-weight", 0.0, 0.0, 1e4);
     options.initModel = parser.optional("init").value_or("");
     options.stopAtStep = parser.integer("stop-at", 0, 0, 100000000);
+    options.architecture = parser.optional("arch").value_or("");
+    if (!options.architecture.empty() && options.architecture != "efficientnet-b0" && options.architecture != "mobilenet-v2")
+        throw UsageError("--arch must be efficientnet-b0 or mobilenet-v2");
+    options.pretrained = parser.optional("pretrained").value_or("");
+    if (!options.pretrained.empty() && options.architecture.empty()) options.architecture = "mobilenet-v2";
+    if (!options.pretrained.empty() && options.architecture != "mobilenet-v2")
+        throw UsageError("--pretrained holds MobileNetV2 weights: use it with --arch mobilenet-v2");
+    options.lutDir = parser.optional("luts").value_or("");
+    options.lutShare = parser.number("lut-share", 0.5, 0.0, 1.0);
     options.stop = &g_stopRequested;
     std::signal(SIGINT, onStopSignal);
     std::signal(SIGTERM, onStopSignal);
@@ -84,7 +98,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
 }
 
 int runMakeEvalset(const std::vector<std::string>& argsIn) {
-    ArgParser parser("make-evalset", "--data DIR [--data DIR ...] --out DIR --family sixfilter|transfer [options]",
+    ArgParser parser("make-evalset", "--data DIR [--data DIR ...] --out DIR --family sixfilter|transfer|lut [options]",
                      "Writes an iHarmony4-layout evaluation set from photos with masks: OUT/composite_images/\n"
                      "<name>_1_1.png, OUT/masks/<name>_1.png, OUT/real_images/<name>.png and OUT/<Subset>_test.txt\n"
                      "(Subset = OUT's folder name), so that `harmonizer-cli eval --dataset OUT` measures the model on\n"
@@ -92,7 +106,9 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
                      "Images are written losslessly (PNG) at the data's resolution (capped by --max-side).");
     parser.addOption("data", "DIR", "a data folder (repeatable), as for train");
     parser.addOption("out", "DIR", "output folder (the subset folder)");
-    parser.addOption("family", "NAME", "sixfilter or transfer");
+    parser.addOption("family", "NAME", "sixfilter, transfer or lut (needs --luts)");
+    parser.addOption("luts", "DIR", "folder of .cube LUTs for the lut family (its validation LUTs for --split val,\n"
+                                    "its training LUTs for --split train: LUTs are split by name like photos)");
     parser.addOption("split", "NAME", "val (default), train or all: the trainer's split by source photo");
     parser.addOption("val-list", "FILE", "take the items named in a run's val_items.txt instead of --split");
     parser.addOption("seed", "S", "perturbation seed, default 7");
@@ -122,8 +138,15 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
         items = chosen;
     }
 
+    std::vector<training::Lut3d> luts;
+    if (parser.has("luts")) {
+        const std::string split = parser.optional("split").value_or("val");
+        luts = training::lutSplit(training::readLutFolder(parser.value("luts")), /*validation=*/split != "train");
+    } else if (family == training::Family::Lut) {
+        throw UsageError("--family lut needs --luts DIR");
+    }
     torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    const int written = training::writeEvalSet(data, items, pool, family, seed, outDir);
+    const int written = training::writeEvalSet(data, items, pool, family, seed, outDir, &luts);
     const fs::path out(outDir);
     const std::string subset = out.filename().empty() ? out.parent_path().filename().string() : out.filename().string();
     std::printf("make-evalset: wrote %d %s composites to %s (list %s_test.txt)\n", written, training::familyName(family),

@@ -1,12 +1,16 @@
 // harmonizer-cli: every subcommand registers itself in cli_common's registry.
+#include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
+#include <c10/util/Exception.h>
 #include <opencv2/core/utils/logger.hpp>
 
 #include "app/cli/cli_common.h"
+#include "app/cli/interrupt.h"
 #include "core/image_io.h"
 #include "core/paths.h"
 #include "core/runtime.h"
@@ -22,11 +26,28 @@ void printOverview() {
     std::printf("\n  --version    print the version\n  --help       print this help\n");
 }
 
+// Errors are one line: OpenCV's assertions and LibTorch's backtraces span many.
+std::string oneLine(const std::exception& e) {
+    std::string text;
+    if (const auto* torch = dynamic_cast<const c10::Error*>(&e)) text = std::string("LibTorch: ") + torch->what_without_backtrace();
+    else if (const auto* cv = dynamic_cast<const cv::Exception*>(&e)) text = "OpenCV: " + cv->err;
+    else text = e.what();
+    const auto end = text.find('\n');
+    if (end != std::string::npos) text = text.substr(0, end);
+    return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     hz::relaunchWithPassiveOpenMpWait(argc, argv);
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+    // Past a file-size limit a write must fail with EFBIG (and the output be discarded),
+    // not kill the process midway.
+    std::signal(SIGXFSZ, SIG_IGN);
+    // FFmpeg's own lines ("[mov,mp4,...] moov atom not found") name no file and no command;
+    // damage is reported by our checks instead (AV_LOG_QUIET = -8).
+    ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", /*overwrite=*/0);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         printOverview();
@@ -42,13 +63,14 @@ int main(int argc, char** argv) {
     }
     for (const auto& command : hz::cli::registry()) {
         if (command.name != args[0]) continue;
+        hz::cli::installInterruptHandler(command.name.c_str());
         try {
             return command.run(std::vector<std::string>(args.begin() + 1, args.end()));
         } catch (const hz::cli::UsageError& e) {
             std::fprintf(stderr, "harmonizer-cli %s: %s (see --help)\n", command.name.c_str(), e.what());
             return 2;
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), e.what());
+            std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), oneLine(e).c_str());
             return 1;
         }
     }

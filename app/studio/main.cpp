@@ -102,7 +102,7 @@ bool hasArgument(int argc, char** argv, std::initializer_list<const char*> names
 }  // namespace
 
 int main(int argc, char** argv) {
-    hz::relaunchWithPassiveOpenMpWait(argc, argv);
+    // Help and version run no network: no need to re-execute for the OpenMP policy first.
     if (hasArgument(argc, argv, {"-h", "--help", "--help-all", "-v", "--version"})) {
         QCoreApplication core(argc, argv);  // no display needed to print help
         nameApplication();
@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
         commandLine.parser.process(core);
         return 0;
     }
+    hz::relaunchWithPassiveOpenMpWait(argc, argv);
     // The benchmark drives the window without showing it to anyone.
     if (hasArgument(argc, argv, {"--benchmark"}) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -140,7 +141,8 @@ int main(int argc, char** argv) {
     options.threads = std::max(0, parser.value(cl.threads).toInt());
     try {
         hz::parseDeviceChoice(parser.value(cl.device).toStdString());  // reject a typo now, not at Harmonize
-        options.device = parser.value(cl.device).toStdString();
+        if (parser.isSet(cl.device)) options.device = parser.value(cl.device).toStdString();  // else the preferences'
+
     } catch (const std::exception& e) {
         std::fprintf(stderr, "harmonizer-studio: error: %s\n", e.what());
         return 2;
@@ -151,6 +153,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // --screenshot --harmonize decides itself whether the picture shows a prediction.
+    if (parser.isSet(cl.screenshot)) options.autoHarmonize = false;
     hz::ui::MainWindow window(options);
     if (parser.isSet(cl.screenshot)) window.resize(1480, 900);
     window.show();

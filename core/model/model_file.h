@@ -32,11 +32,17 @@ struct ModelMetadata {
     // regressor trained with squared errors shrinks its answers toward 0; `harmonizer-cli
     // calibrate` measures the factor on training photos). 1 when the file has none.
     double outputGain = 1.0;
+    // The network's backbone (the file's `architecture`; files written before MobileNetV2
+    // existed say "harmonizer-efficientnet-b0" and keep loading as that).
+    Backbone architecture = Backbone::EfficientNetB0;
 };
 
 // Valid output gains: finite, in (0, 4].
 bool isValidOutputGain(double gain);
-// Valid input sides: 32 to 4096 (the body is fully convolutional and pools globally).
+// Valid input sides: 32 to kMaxInputSize (the body is fully convolutional and pools
+// globally). The bound keeps a model file from asking for gigabytes: a side of 4096 needs
+// over 10 GB of activations, 1024 about 0.7 GB.
+constexpr int kMaxInputSize = 1024;
 bool isValidInputSize(int side);
 
 // The spec's filter keys in restore order (what filterOrder must hold).
@@ -45,8 +51,12 @@ std::vector<std::string> restoreOrderKeys();
 // Writes atomically (temporary file + rename). An empty filterOrder is written as
 // restoreOrderKeys(); formatVersion is always the current one. Throws hz::Error.
 void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata);
-// Loads weights into `net` (which must have the standard architecture) and returns the metadata.
+// Loads weights into `net` and returns the metadata. When the file's architecture differs
+// from `net`'s, `net` is replaced by a fresh network of the file's architecture (so hold no
+// references to the old module's parameters across this call, e.g. in an optimizer).
 // Everything is validated before `net` is touched: on any error `net` is unchanged.
 ModelMetadata loadModel(const std::string& path, HarmonizerNet& net);
+// The metadata alone (the whole file is still checked: signature, length, checksum).
+ModelMetadata readModelMetadata(const std::string& path);
 
 }  // namespace hz

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/error.h"
+
 namespace hz {
 
 namespace {
@@ -20,6 +22,12 @@ struct StageSpec {
 constexpr StageSpec kStages[] = {
     {1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2},  {6, 3, 2, 80, 3},
     {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1},
+};
+// MobileNetV2 1.0 after its stem: (t, c, n, s) = (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2)
+// (6,96,3,1) (6,160,3,2) (6,320,1,1), every depthwise 3x3.
+constexpr StageSpec kMobileNetV2Stages[] = {
+    {1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 3, 2, 32, 3},  {6, 3, 2, 64, 4},
+    {6, 3, 1, 96, 3}, {6, 3, 2, 160, 3}, {6, 3, 1, 320, 1},
 };
 
 // On the CPU, LibTorch's dispatcher sends batch-1 (and, single-threaded, every batch < 16)
@@ -42,9 +50,39 @@ torch::Tensor dropConnect(const torch::Tensor& x, double rate) {
 
 }  // namespace
 
+const char* architectureName(Backbone backbone) {
+    return backbone == Backbone::MobileNetV2 ? "harmonizer-mobilenet-v2" : "harmonizer-efficientnet-b0";
+}
+
+Backbone parseArchitecture(const std::string& name) {
+    if (name == "harmonizer-efficientnet-b0" || name == "efficientnet-b0") return Backbone::EfficientNetB0;
+    if (name == "harmonizer-mobilenet-v2" || name == "mobilenet-v2") return Backbone::MobileNetV2;
+    throw Error("unknown network architecture '" + name + "' (expected efficientnet-b0 or mobilenet-v2)");
+}
+
+torch::Tensor activate(const torch::Tensor& x, Activation activation) {
+    switch (activation) {
+        case Activation::Swish: return torch::silu(x);
+        case Activation::ReLU6: return torch::hardtanh(x, 0.0, 6.0);
+        case Activation::None: break;
+    }
+    return x;
+}
+
+namespace {
+torch::Tensor activateInPlace(torch::Tensor& x, Activation activation) {
+    switch (activation) {
+        case Activation::Swish: return torch::silu_(x);
+        case Activation::ReLU6: return torch::hardtanh_(x, 0.0, 6.0);
+        case Activation::None: break;
+    }
+    return x;
+}
+}  // namespace
+
 ConvBnActImpl::ConvBnActImpl(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
-                             std::int64_t groups, bool swish)
-    : swish(swish) {
+                             std::int64_t groups, Activation activation)
+    : activation(activation) {
     conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
                                                          .stride(stride)
                                                          .padding((kernel - 1) / 2)
@@ -55,53 +93,71 @@ ConvBnActImpl::ConvBnActImpl(std::int64_t in, std::int64_t out, std::int64_t ker
 
 torch::Tensor ConvBnActImpl::forward(const torch::Tensor& x) {
     const auto& options = conv->options;
-    auto y = bn(convolution(x, conv->weight, {}, (*options.stride())[0], ((*options.kernel_size())[0] - 1) / 2,
-                            options.groups()));
-    return swish ? torch::silu(y) : y;
+    auto z = convolution(x, conv->weight, {}, (*options.stride())[0], ((*options.kernel_size())[0] - 1) / 2,
+                         options.groups());
+    if (recordStatistics) {
+        torch::NoGradGuard noGrad;
+        recordedMean = z.mean({0, 2, 3});
+        recordedVar = z.var({0, 2, 3}, /*unbiased=*/false);
+    }
+    return activate(bn(z), activation);
 }
 
 MBConvImpl::MBConvImpl(std::int64_t in, std::int64_t out, std::int64_t expandRatio, std::int64_t kernel,
-                       std::int64_t stride, double dropConnectRate)
+                       std::int64_t stride, double dropConnectRate, Activation activation, bool squeezeExcite)
     : residual(stride == 1 && in == out), dropConnectRate(dropConnectRate) {
     const std::int64_t mid = in * expandRatio;
-    if (expandRatio != 1) expand = register_module("expand", ConvBnAct(in, mid, 1, 1, 1, true));
-    depthwise = register_module("depthwise", ConvBnAct(mid, mid, kernel, stride, mid, true));
-    // The squeeze width follows the block's input channels, as in EfficientNet.
-    const auto squeezed = std::max<std::int64_t>(1, std::int64_t(double(in) * kSeRatio));
-    seReduce = register_module("se_reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, squeezed, 1)));
-    seExpand = register_module("se_expand", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeezed, mid, 1)));
-    project = register_module("project", ConvBnAct(mid, out, 1, 1, 1, false));
+    if (expandRatio != 1) expand = register_module("expand", ConvBnAct(in, mid, 1, 1, 1, activation));
+    depthwise = register_module("depthwise", ConvBnAct(mid, mid, kernel, stride, mid, activation));
+    if (squeezeExcite) {
+        // The squeeze width follows the block's input channels, as in EfficientNet.
+        const auto squeezed = std::max<std::int64_t>(1, std::int64_t(double(in) * kSeRatio));
+        seReduce = register_module("se_reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, squeezed, 1)));
+        seExpand = register_module("se_expand", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeezed, mid, 1)));
+    }
+    project = register_module("project", ConvBnAct(mid, out, 1, 1, 1, Activation::None));
 }
 
 torch::Tensor MBConvImpl::forward(const torch::Tensor& input) {
     auto x = expand ? expand(input) : input;
     x = depthwise(x);
-    auto scale = torch::adaptive_avg_pool2d(x, {1, 1});
-    scale = torch::sigmoid(seExpand(torch::silu(seReduce(scale))));
-    x = project(x * scale);
+    if (seReduce) {
+        auto scale = torch::adaptive_avg_pool2d(x, {1, 1});
+        scale = torch::sigmoid(seExpand(torch::silu(seReduce(scale))));
+        x = x * scale;
+    }
+    x = project(x);
     if (!residual) return x;
     if (is_training() && dropConnectRate > 0) x = dropConnect(x, dropConnectRate);
     return x + input;
 }
 
-HarmonizerNetImpl::HarmonizerNetImpl(const HarmonizerNetOptions& options) {
-    stemComposite = register_module("stem_composite", ConvBnAct(4, kStemChannels, 3, 2, 1, true));
-    stemInverse = register_module("stem_inverse", ConvBnAct(4, kStemChannels, 3, 2, 1, true));
+HarmonizerNetImpl::HarmonizerNetImpl(const HarmonizerNetOptions& options) : backbone_(options.backbone) {
+    const bool mobileNet = backbone_ == Backbone::MobileNetV2;
+    const Activation activation = mobileNet ? Activation::ReLU6 : Activation::Swish;
+    const double maxDropConnect = options.maxDropConnect >= 0 ? options.maxDropConnect : (mobileNet ? 0.0 : 0.2);
+    stemComposite = register_module("stem_composite", ConvBnAct(4, kStemChannels, 3, 2, 1, activation));
+    stemInverse = register_module("stem_inverse", ConvBnAct(4, kStemChannels, 3, 2, 1, activation));
 
+    const auto* stages = mobileNet ? kMobileNetV2Stages : kStages;
+    constexpr std::size_t kStageCount = sizeof kStages / sizeof kStages[0];
+    static_assert(kStageCount == sizeof kMobileNetV2Stages / sizeof kMobileNetV2Stages[0]);
     std::int64_t blockCount = 0;
-    for (const auto& stage : kStages) blockCount += stage.repeats;
+    for (std::size_t i = 0; i < kStageCount; ++i) blockCount += stages[i].repeats;
     auto blockList = register_module("blocks", torch::nn::ModuleList());
     std::int64_t in = 2 * kStemChannels;
-    for (const auto& stage : kStages) {
+    for (std::size_t i = 0; i < kStageCount; ++i) {
+        const auto& stage = stages[i];
         for (std::int64_t r = 0; r < stage.repeats; ++r) {
-            const double rate = options.maxDropConnect * double(blocks.size()) / double(blockCount);
-            MBConv block(in, stage.outChannels, stage.expandRatio, stage.kernel, r == 0 ? stage.stride : 1, rate);
+            const double rate = maxDropConnect * double(blocks.size()) / double(blockCount);
+            MBConv block(in, stage.outChannels, stage.expandRatio, stage.kernel, r == 0 ? stage.stride : 1, rate,
+                         activation, /*squeezeExcite=*/!mobileNet);
             blockList->push_back(block);
             blocks.push_back(block);
             in = stage.outChannels;
         }
     }
-    head = register_module("head", ConvBnAct(in, kFeatureChannels, 1, 1, 1, true));
+    head = register_module("head", ConvBnAct(in, kFeatureChannels, 1, 1, 1, activation));
 
     regressorF = register_module("regressor_f", torch::nn::Linear(kFeatureChannels, kRegressorWidth));
     regressorG = register_module("regressor_g", torch::nn::Linear(kFeatureChannels, kRegressorWidth));
@@ -144,9 +200,20 @@ torch::Tensor HarmonizerNetImpl::features(const torch::Tensor& image, const torc
     TORCH_CHECK(mask.dim() == 4 && mask.size(1) == 1 && mask.size(0) == image.size(0) &&
                     mask.size(2) == image.size(2) && mask.size(3) == image.size(3),
                 "HarmonizerNet: mask must be [N, 1, H, W] matching the image, got ", mask.sizes());
-    auto x = torch::cat({stemComposite(torch::cat({image, mask}, 1)), stemInverse(torch::cat({image, 1 - mask}, 1))}, 1);
+    const auto colour = scaledColour(image);
+    auto x = torch::cat({stemComposite(torch::cat({colour, mask}, 1)), stemInverse(torch::cat({colour, 1 - mask}, 1))}, 1);
     for (auto& block : blocks) x = block(x);
     return head(x);
+}
+
+torch::Tensor HarmonizerNetImpl::scaledColour(const torch::Tensor& image) const {
+    return backbone_ == Backbone::MobileNetV2 ? image * 2.0 - 1.0 : image;
+}
+
+HarmonizerNet makeNetwork(Backbone backbone) {
+    HarmonizerNetOptions options;
+    options.backbone = backbone;
+    return HarmonizerNet(options);
 }
 
 torch::Tensor HarmonizerNetImpl::regress(const torch::Tensor& pooled) {
@@ -200,11 +267,43 @@ void recalibrateBatchNorm(HarmonizerNet& net, const torch::Tensor& image, const 
     restore();
 }
 
+void matchBatchNormToFunction(HarmonizerNet& net, const torch::Tensor& image, const torch::Tensor& mask) {
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = net->is_training();
+    std::vector<ConvBnActImpl*> layers;
+    for (auto& module : net->modules(/*include_self=*/false))
+        if (auto* layer = module->as<ConvBnActImpl>()) layers.push_back(layer);
+    for (auto* layer : layers) layer->recordStatistics = true;
+    net->eval();
+    try {
+        net->forward(image, mask);
+    } catch (...) {
+        for (auto* layer : layers) layer->recordStatistics = false;
+        net->train(wasTraining);
+        throw;
+    }
+    for (auto* layer : layers) {
+        layer->recordStatistics = false;
+        auto& bn = layer->bn;
+        const double eps = bn->options.eps();
+        const auto a = bn->weight / torch::sqrt(bn->running_var + eps);  // the eval-mode map y = a z + c
+        const auto c = bn->bias - a * bn->running_mean;
+        const auto m = layer->recordedMean, v = layer->recordedVar;
+        bn->weight.copy_(a * torch::sqrt(v + eps));
+        bn->bias.copy_(c + a * m);
+        bn->running_mean.copy_(m);
+        bn->running_var.copy_(v);
+        layer->recordedMean = torch::Tensor();
+        layer->recordedVar = torch::Tensor();
+    }
+    net->train(wasTraining);
+}
+
 // ---------------------------------------------------------------------------------------
 
 torch::Tensor FoldedHarmonizerNet::Conv::run(const torch::Tensor& x) const {
     auto y = convolution(x, weight, bias, stride, padding, groups);
-    return swish ? torch::silu_(y) : y;
+    return activateInPlace(y, activation);
 }
 
 FoldedHarmonizerNet::Conv FoldedHarmonizerNet::fold(ConvBnAct& layer, const torch::Device& device) {
@@ -218,12 +317,12 @@ FoldedHarmonizerNet::Conv FoldedHarmonizerNet::fold(ConvBnAct& layer, const torc
     conv.stride = (*options.stride())[0];
     conv.padding = ((*options.kernel_size())[0] - 1) / 2;  // symmetric, as in ConvBnActImpl
     conv.groups = options.groups();
-    conv.swish = layer->swish;
+    conv.activation = layer->activation;
     return conv;
 }
 
 FoldedHarmonizerNet::FoldedHarmonizerNet(HarmonizerNet& net, const torch::Device& device, bool channelsLast)
-    : channelsLast_(channelsLast) {
+    : channelsLast_(channelsLast), backbone_(net->backbone()) {
     torch::NoGradGuard noGrad;
     stemComposite_ = fold(net->stemComposite, device);
     stemInverse_ = fold(net->stemInverse, device);
@@ -234,10 +333,13 @@ FoldedHarmonizerNet::FoldedHarmonizerNet(HarmonizerNet& net, const torch::Device
         if (block.hasExpand) block.expand = fold(source->expand, device);
         block.depthwise = fold(source->depthwise, device);
         block.project = fold(source->project, device);
-        block.seReduceWeight = source->seReduce->weight.flatten(1).contiguous().to(device);
-        block.seReduceBias = source->seReduce->bias.to(device);
-        block.seExpandWeight = source->seExpand->weight.flatten(1).contiguous().to(device);
-        block.seExpandBias = source->seExpand->bias.to(device);
+        block.hasSqueezeExcite = !source->seReduce.is_empty();
+        if (block.hasSqueezeExcite) {
+            block.seReduceWeight = source->seReduce->weight.flatten(1).contiguous().to(device);
+            block.seReduceBias = source->seReduce->bias.to(device);
+            block.seExpandWeight = source->seExpand->weight.flatten(1).contiguous().to(device);
+            block.seExpandBias = source->seExpand->bias.to(device);
+        }
         block.residual = source->residual;
         blocks_.push_back(std::move(block));
     }
@@ -264,8 +366,9 @@ FoldedHarmonizerNet::FoldedHarmonizerNet(HarmonizerNet& net, const torch::Device
 torch::Tensor FoldedHarmonizerNet::forward(const torch::Tensor& image, const torch::Tensor& mask) const {
     TORCH_CHECK(image.dim() == 4 && image.size(1) == 3 && mask.dim() == 4 && mask.size(1) == 1,
                 "FoldedHarmonizerNet: expected image [N, 3, H, W] and mask [N, 1, H, W]");
-    auto composite = torch::cat({image, mask}, 1);
-    auto inverse = torch::cat({image, 1 - mask}, 1);
+    const auto colour = backbone_ == Backbone::MobileNetV2 ? image * 2.0 - 1.0 : image;
+    auto composite = torch::cat({colour, mask}, 1);
+    auto inverse = torch::cat({colour, 1 - mask}, 1);
     if (channelsLast_) {
         composite = composite.contiguous(torch::MemoryFormat::ChannelsLast);
         inverse = inverse.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -274,9 +377,11 @@ torch::Tensor FoldedHarmonizerNet::forward(const torch::Tensor& image, const tor
     for (const auto& block : blocks_) {
         auto y = block.hasExpand ? block.expand.run(x) : x;
         y = block.depthwise.run(y);
-        auto scale = torch::linear(y.mean({2, 3}), block.seReduceWeight, block.seReduceBias);
-        scale = torch::linear(torch::silu_(scale), block.seExpandWeight, block.seExpandBias).sigmoid_();
-        y.mul_(scale.view({scale.size(0), scale.size(1), 1, 1}));
+        if (block.hasSqueezeExcite) {
+            auto scale = torch::linear(y.mean({2, 3}), block.seReduceWeight, block.seReduceBias);
+            scale = torch::linear(torch::silu_(scale), block.seExpandWeight, block.seExpandBias).sigmoid_();
+            y.mul_(scale.view({scale.size(0), scale.size(1), 1, 1}));
+        }
         y = block.project.run(y);
         x = block.residual ? y.add_(x) : y;
     }
@@ -289,6 +394,23 @@ torch::Tensor FoldedHarmonizerNet::forward(const torch::Tensor& image, const tor
         thetas.push_back(torch::linear(g, outputWeights_[i], outputBiases_[i]));
     }
     return torch::cat(thetas, 1);
+}
+
+std::vector<torch::Tensor> FoldedHarmonizerNet::tensors() const {
+    std::vector<torch::Tensor> all;
+    const auto addConv = [&](const Conv& conv) {
+        if (conv.weight.defined()) all.insert(all.end(), {conv.weight, conv.bias});
+    };
+    for (const auto* conv : {&stemComposite_, &stemInverse_, &head_}) addConv(*conv);
+    for (const auto& block : blocks_) {
+        for (const auto* conv : {&block.expand, &block.depthwise, &block.project}) addConv(*conv);
+        if (block.hasSqueezeExcite)
+            all.insert(all.end(), {block.seReduceWeight, block.seReduceBias, block.seExpandWeight, block.seExpandBias});
+    }
+    all.insert(all.end(), {fWeight_, fBias_, gWeight_, gBias_});
+    for (const auto* list : {&cascadeWeights_, &cascadeBiases_, &outputWeights_, &outputBiases_})
+        all.insert(all.end(), list->begin(), list->end());
+    return all;
 }
 
 }  // namespace hz

@@ -148,7 +148,7 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
         throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
     s.inputSize = options.inputSize.value_or(s.metadata.inputSize);
     if (!isValidInputSize(s.inputSize))
-        throw Error("network input size must be 32 to 4096, got " + std::to_string(s.inputSize));
+        throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(s.inputSize));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);
@@ -172,6 +172,10 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
 
     auto start = Clock::now();
     NetworkInput input = prepareNetworkInput(image, mask, s.inputSize, s.toSrgb.get());
+    // On CUDA the views are made on the device: one upload of the input instead of V.
+    // (A no-op on the CPU.)
+    input.image = input.image.to(s.device);
+    input.mask = input.mask.to(s.device);
     if (s.views > 1) {
         input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
         input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]
@@ -179,7 +183,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     s.timing.preprocessMs = millisecondsSince(start);
 
     start = Clock::now();
-    auto output = s.folded->forward(input.image.to(s.device), input.mask.to(s.device));  // [V, 6]
+    auto output = s.folded->forward(input.image, input.mask);  // [V, 6]
     if (s.device.is_cuda()) torch::cuda::synchronize();
     s.timing.forwardMs = millisecondsSince(start);
 

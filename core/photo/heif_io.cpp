@@ -3,6 +3,8 @@
 #include <libheif/heif.h>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <memory>
 
@@ -84,12 +86,43 @@ bool isHeifFile(const std::string& path) {
     return kind == heif_filetype_yes_supported || kind == heif_filetype_yes_unsupported;
 }
 
+namespace {
+
+using Handle = std::unique_ptr<heif_image_handle, HandleDeleter>;
+
+// Reading the context parses the boxes only; nothing is decoded yet.
+Handle primaryImage(heif_context* context, const std::string& path) {
+    check(heif_context_read_from_file(context, path.c_str(), nullptr), path, "not a readable HEIF/AVIF image");
+    heif_image_handle* rawHandle = nullptr;
+    check(heif_context_get_primary_image_handle(context, &rawHandle), path, "has no primary image");
+    return Handle(rawHandle);
+}
+
+cv::Size handleSize(const heif_image_handle* handle) {
+    return {heif_image_handle_get_width(handle), heif_image_handle_get_height(handle)};
+}
+
+// The pixel limit of image_io, from the container's declared size, before decoding.
+void checkPixelLimit(const std::string& path, cv::Size size) {
+    const std::uint64_t pixels = std::uint64_t(std::max(size.width, 0)) * std::uint64_t(std::max(size.height, 0));
+    if (pixels == 0) throw Error(path + ": image has no pixels");
+    if (pixels > maxImagePixels())
+        throw Error(path + ": image is " + std::to_string(size.width) + "x" + std::to_string(size.height) +
+                    ", over the limit of " + std::to_string(maxImagePixels() / 1000000) +
+                    " MP (raise it with --max-megapixels or HARMONIZER_MAX_MEGAPIXELS)");
+}
+
+}  // namespace
+
+cv::Size heifSize(const std::string& path) {
+    std::unique_ptr<heif_context, ContextDeleter> context(heif_context_alloc());
+    return handleSize(primaryImage(context.get(), path).get());
+}
+
 HeifPhoto decodeHeif(const std::string& path) {
     std::unique_ptr<heif_context, ContextDeleter> context(heif_context_alloc());
-    check(heif_context_read_from_file(context.get(), path.c_str(), nullptr), path, "not a readable HEIF/AVIF image");
-    heif_image_handle* rawHandle = nullptr;
-    check(heif_context_get_primary_image_handle(context.get(), &rawHandle), path, "has no primary image");
-    std::unique_ptr<heif_image_handle, HandleDeleter> handle(rawHandle);
+    const Handle handle = primaryImage(context.get(), path);
+    checkPixelLimit(path, handleSize(handle.get()));
 
     const int bits = heif_image_handle_get_luma_bits_per_pixel(handle.get());
     const bool alpha = heif_image_handle_has_alpha_channel(handle.get()) != 0;

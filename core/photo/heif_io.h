@@ -20,7 +20,12 @@ struct HeifPhoto {
     std::vector<std::string> warnings;
 };
 
-// Decodes the primary image. Throws hz::Error naming `path` when libheif cannot.
+// The primary image's size as the container declares it (rotation applied), read without
+// decoding. Throws hz::Error naming `path` when libheif cannot read the file.
+cv::Size heifSize(const std::string& path);
+
+// Decodes the primary image, refused from its declared size when over maxImagePixels().
+// Throws hz::Error naming `path` when libheif cannot.
 HeifPhoto decodeHeif(const std::string& path);
 
 }  // namespace hz::photo

@@ -103,4 +103,29 @@ Composite composeLayer(const cv::Mat& background, const ForegroundLayer& layer, 
     return result;
 }
 
+Composite composeLayers(const cv::Mat& background, const std::vector<PlacedLayer>& layers) {
+    if (layers.empty()) {
+        if (background.empty()) throw Error("compose: the background is empty");
+        return {background.clone(), cv::Mat::zeros(background.size(), CV_16UC1)};
+    }
+    Composite result = composeLayer(background, *layers.front().layer, layers.front().placement);
+    for (std::size_t i = 1; i < layers.size(); ++i) {
+        Composite next = composeLayer(result.image, *layers[i].layer, layers[i].placement);
+        // Union of the masks; where this layer's alpha is 0 the mask below is kept as is.
+        const cv::Rect bounds = layerBounds(layers[i].layer->pixels.size(), layers[i].placement) &
+                                cv::Rect(0, 0, background.cols, background.rows);
+        for (int y = bounds.y; y < bounds.y + bounds.height; ++y) {
+            const std::uint16_t* a = next.mask16.ptr<std::uint16_t>(y);
+            std::uint16_t* m = result.mask16.ptr<std::uint16_t>(y);
+            for (int x = bounds.x; x < bounds.x + bounds.width; ++x) {
+                if (a[x] == 0) continue;
+                const double v = a[x] + double(m[x]) * (65535.0 - a[x]) / 65535.0;
+                m[x] = std::uint16_t(std::min(65535L, std::lround(v)));
+            }
+        }
+        result.image = std::move(next.image);
+    }
+    return result;
+}
+
 }  // namespace hz

@@ -44,4 +44,14 @@ struct Composite {
 // Throws hz::Error for an empty background or foreground, or a scale <= 0.
 Composite composeLayer(const cv::Mat& background, const ForegroundLayer& layer, const LayerPlacement& placement);
 
+struct PlacedLayer {
+    const ForegroundLayer* layer = nullptr;
+    LayerPlacement placement;
+};
+// Several layers, bottom first: each is blended over the result of the ones below, and the
+// mask is their union ("over": m = a + m (1 - a)), so the network sees every pasted object as
+// foreground. One layer gives exactly composeLayer(); pixels no layer covers stay the
+// background's, bit for bit. Throws as composeLayer() does.
+Composite composeLayers(const cv::Mat& background, const std::vector<PlacedLayer>& layers);
+
 }  // namespace hz

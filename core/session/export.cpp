@@ -15,6 +15,8 @@ bool exportRendered(const cv::Mat& image, const cv::Mat& mask16, const FilterPar
     refuseToOverwriteInputs(settings.path, settings.inputs);
     if (image.empty()) throw Error(settings.path + ": there is no image to export");
     if (mask16.size() != image.size()) throw Error(settings.path + ": the mask and the image differ in size");
+    checkOutputImageSize(settings.path, image.size());  // before the render, not after it
+    checkOutputs({settings.path}, settings.inputs);
 
     const FilterParams values = roundToSidecarPrecision(params.clamped());
     RenderOptions options;

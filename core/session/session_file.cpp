@@ -1,9 +1,11 @@
 #include "core/session/session_file.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonValue>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -76,7 +78,7 @@ std::string sessionToJson(const SessionFile& session, const std::string& sidecar
     const fs::path folder = folderOf(sidecarPath);
     QJsonObject root;
     root.insert("format", kSessionFormatName);
-    root.insert("formatVersion", session.formatVersion);
+    root.insert("formatVersion", session.compose ? std::max(2, session.formatVersion) : 1);
     root.insert("image", QString::fromStdString(storedPath(session.imagePath, folder)));
     root.insert("mask", QString::fromStdString(storedPath(session.maskPath, folder)));
     root.insert("values", paramsToObject(roundToSidecarPrecision(session.values)));
@@ -84,6 +86,23 @@ std::string sessionToJson(const SessionFile& session, const std::string& sidecar
                                                : QJsonValue(QJsonValue::Null));
     root.insert("amount", roundToSidecarPrecision(session.amount));
     root.insert("modelVersion", QString::fromStdString(session.modelVersion));
+    if (session.compose) {
+        QJsonObject compose;
+        compose.insert("background", QString::fromStdString(storedPath(session.compose->backgroundPath, folder)));
+        QJsonArray layers;
+        for (const SessionLayer& layer : session.compose->layers) {
+            QJsonObject item;
+            item.insert("image", QString::fromStdString(storedPath(layer.imagePath, folder)));
+            item.insert("mask", QString::fromStdString(storedPath(layer.maskPath, folder)));
+            item.insert("x", layer.x);
+            item.insert("y", layer.y);
+            item.insert("scale", layer.scale);
+            layers.append(item);
+        }
+        compose.insert("layers", layers);
+        compose.insert("active", session.compose->active);
+        root.insert("compose", compose);
+    }
     return QJsonDocument(root).toJson(QJsonDocument::Indented).toStdString();
 }
 
@@ -124,19 +143,57 @@ SessionFile sessionFromJson(const std::string& json, const std::string& sidecarP
         session.amount = amount.toDouble();
     }
     session.modelVersion = root.value("modelVersion").toString().toStdString();
+    const QJsonValue compose = root.value("compose");
+    if (!compose.isUndefined() && !compose.isNull()) {
+        const std::string where = sidecarPath + ": \"compose\"";
+        if (!compose.isObject()) throw Error(where + " is not an object");
+        const QJsonObject object = compose.toObject();
+        SessionCompose c;
+        const QJsonValue background = object.value("background");
+        if (!background.isString() || background.toString().isEmpty()) throw Error(where + ": \"background\" is missing");
+        c.backgroundPath = resolvedPath(background.toString().toStdString(), folder);
+        const QJsonValue layers = object.value("layers");
+        if (!layers.isArray()) throw Error(where + ": \"layers\" is missing or not a list");
+        for (const QJsonValue& value : layers.toArray()) {
+            const QJsonObject item = value.toObject();
+            SessionLayer layer;
+            if (!item.value("image").isString() || item.value("image").toString().isEmpty())
+                throw Error(where + ": a layer has no \"image\"");
+            layer.imagePath = resolvedPath(item.value("image").toString().toStdString(), folder);
+            layer.maskPath = resolvedPath(item.value("mask").toString().toStdString(), folder);
+            for (const auto& [key, field] : {std::pair{"x", &layer.x}, std::pair{"y", &layer.y}, std::pair{"scale", &layer.scale}}) {
+                const QJsonValue number = item.value(key);
+                if (!number.isDouble() || !std::isfinite(number.toDouble()))
+                    throw Error(where + ": a layer's \"" + key + "\" is not a number");
+                *field = number.toDouble();
+            }
+            if (!(layer.scale > 0.0)) throw Error(where + ": a layer's \"scale\" must be above zero");
+            c.layers.push_back(std::move(layer));
+        }
+        c.active = object.value("active").toInt(int(c.layers.size()) - 1);
+        if (c.active < -1 || c.active >= int(c.layers.size())) c.active = int(c.layers.size()) - 1;
+        session.compose = std::move(c);
+    }
     return session;
 }
 
 void writeSession(const std::string& sidecarPath, const SessionFile& session) {
-    writeFileAtomic(sidecarPath, sessionToJson(session, sidecarPath), {session.imagePath, session.maskPath});
+    std::vector<std::string> inputs = {session.imagePath, session.maskPath};
+    if (session.compose) {
+        inputs.push_back(session.compose->backgroundPath);
+        for (const SessionLayer& layer : session.compose->layers) {
+            inputs.push_back(layer.imagePath);
+            inputs.push_back(layer.maskPath);
+        }
+    }
+    writeFileAtomic(sidecarPath, sessionToJson(session, sidecarPath), inputs);
 }
 
 SessionFile readSession(const std::string& sidecarPath) {
-    std::ifstream in(sidecarPath, std::ios::binary);
-    if (!in) throw Error(sidecarPath + ": cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return sessionFromJson(text.str(), sidecarPath);
+    // A sidecar is a few kilobytes of JSON; anything far larger is not one (and is not read whole).
+    constexpr std::size_t kMaxSessionBytes = std::size_t(4) << 20;
+    requireReadableFile(sidecarPath, "a session file");
+    return sessionFromJson(readFileBounded(sidecarPath, kMaxSessionBytes), sidecarPath);
 }
 
 }  // namespace hz

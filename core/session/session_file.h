@@ -5,13 +5,29 @@
 // folder holding image, mask and sidecar can be moved as a whole.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/params.h"
 
 namespace hz {
 
-inline constexpr int kSessionFormatVersion = 1;
+// Version 2 adds "compose" (the layers of a composition); a session without layers is still
+// written as version 1, so older programs keep reading it.
+inline constexpr int kSessionFormatVersion = 2;
 inline constexpr const char* kSessionFormatName = "harmonizer-studio-session";
+
+// One foreground of a composition: its file, a separate mask file (empty: the file's own
+// alpha) and where it sits over the background.
+struct SessionLayer {
+    std::string imagePath, maskPath;  // absolute after readSession()
+    double x = 0.0, y = 0.0, scale = 1.0;
+};
+
+struct SessionCompose {
+    std::string backgroundPath;  // absolute after readSession()
+    std::vector<SessionLayer> layers;  // bottom first
+    int active = -1;
+};
 
 struct SessionFile {
     int formatVersion = kSessionFormatVersion;
@@ -21,6 +37,9 @@ struct SessionFile {
     std::optional<FilterParams> predicted;  // absent until Harmonize ran
     double amount = 1.0;                    // 0..1
     std::string modelVersion;               // of the model that predicted; empty if none
+    // Present while composing: the layers stay movable after reopening. `imagePath` and
+    // `maskPath` then name the flattened composite and its mask, for the CLI.
+    std::optional<SessionCompose> compose;
 };
 
 // Values rounded to the 6 decimals that the sidecar and `harmonizer-cli apply` carry, so that

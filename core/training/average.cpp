@@ -42,6 +42,9 @@ void writeAveragedModel(const std::vector<std::string>& modelPaths, const std::v
     for (std::size_t m = 1; m < modelPaths.size(); ++m) {
         HarmonizerNet other;
         loadModel(modelPaths[m], other);
+        if (other->backbone() != mean->backbone())
+            throw Error("averaging: " + modelPaths[m] + " is " + architectureName(other->backbone()) + " but " +
+                        modelPaths.front() + " is " + architectureName(mean->backbone()) + ": only one architecture can be averaged");
         const auto addFloats = [&](std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from) {
             for (std::size_t i = 0; i < into.size(); ++i)
                 if (into[i].is_floating_point()) into[i].add_(from[i], weights[m]);

@@ -86,6 +86,12 @@ cv::Mat transferComposite(const TrainingData& data, const std::vector<int>& pool
     return applyTransfer(toRgbFloat(photoBgr), toMaskFloat(mask8), referenceRgb, referenceWeights, recipe);
 }
 
+cv::Mat lutComposite(const std::vector<Lut3d>* luts, const cv::Mat& photoBgr, const cv::Mat& mask8, std::mt19937& rng) {
+    if (!luts || luts->empty()) throw hz::Error("the LUT family needs LUTs (give --luts DIR)");
+    const LutRecipe recipe = drawLutRecipe(luts->size(), rng);
+    return applyLutComposite(toRgbFloat(photoBgr), toMaskFloat(mask8), (*luts)[std::size_t(recipe.lut)], recipe.strength);
+}
+
 torch::Tensor rgbFloatToTensor(const std::vector<cv::Mat>& rgb) {
     const int n = int(rgb.size());
     auto out = torch::empty({n, 3, rgb[0].rows, rgb[0].cols}, torch::kFloat32);
@@ -101,10 +107,18 @@ torch::Tensor rgbFloatToTensor(const std::vector<cv::Mat>& rgb) {
 Family parseFamily(const std::string& text) {
     if (text == "sixfilter") return Family::SixFilter;
     if (text == "transfer") return Family::Transfer;
-    throw hz::Error("unknown perturbation family '" + text + "' (expected sixfilter or transfer)");
+    if (text == "lut") return Family::Lut;
+    throw hz::Error("unknown perturbation family '" + text + "' (expected sixfilter, transfer or lut)");
 }
 
-const char* familyName(Family family) { return family == Family::SixFilter ? "sixfilter" : "transfer"; }
+const char* familyName(Family family) {
+    switch (family) {
+        case Family::SixFilter: return "sixfilter";
+        case Family::Lut: return "lut";
+        case Family::Transfer: break;
+    }
+    return "transfer";
+}
 
 AugmentedSample augmentedSample(const TrainingData& data, int itemIndex, const std::vector<int>& pool,
                                 const BatchConfig& config, bool allowBorrowedMask, std::mt19937& rng) {
@@ -174,6 +188,8 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
             args.insert(args.end(), r.begin(), r.end());
         } else if (usePair) {
             compositeRgb.push_back(toRgbFloat(sample.composite));
+        } else if (config.luts && !config.luts->empty() && chance(rng, config.lutProbability)) {
+            compositeRgb.push_back(lutComposite(config.luts, sample.photo, sample.mask, rng));
         } else {
             compositeRgb.push_back(transferComposite(data, pool, index, sample.photo, sample.mask, rng));
         }
@@ -192,7 +208,8 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     return batch;
 }
 
-ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size) {
+ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size,
+                                const std::vector<Lut3d>* luts) {
     ValidationSet set;
     set.family = family;
     set.items = items;
@@ -213,6 +230,8 @@ ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>
             const auto pair = makeSixFilterPair(imagesToTensor({photo}), masksToTensor({mask}),
                                                 torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32));
             composite = tensorToBgr8(pair.composite[0]);
+        } else if (family == Family::Lut) {
+            composite = rgbFloatToBgr8(lutComposite(luts, photo, mask, rng));
         } else if (item.isPair()) {
             composite = resizeSquare(item.composite, size);
         } else {
@@ -231,16 +250,18 @@ ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>
 }
 
 cv::Mat makeComposite(const TrainingData& data, int itemIndex, const std::vector<int>& referencePool, Family family,
-                      std::mt19937& rng) {
+                      std::mt19937& rng, const std::vector<Lut3d>* luts, std::array<double, kFilterCount>* sixFilterArgs) {
     const MaskedItem& item = data.items[std::size_t(itemIndex)];
     const cv::Mat& photo = data.photoOf(item).bgr;
     if (family == Family::SixFilter) {
         const auto r = drawSixFilterArgs(rng);
+        if (sixFilterArgs) *sixFilterArgs = r;
         std::vector<float> args(r.begin(), r.end());
         const auto pair = makeSixFilterPair(imagesToTensor({photo}), masksToTensor({item.mask}),
                                             torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32));
         return tensorToBgr8(pair.composite[0]);
     }
+    if (family == Family::Lut) return rgbFloatToBgr8(lutComposite(luts, photo, item.mask, rng));
     if (item.isPair()) return item.composite.clone();
     return rgbFloatToBgr8(transferComposite(data, referencePool, itemIndex, photo, item.mask, rng));
 }

@@ -4,16 +4,19 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/params.h"
 #include "core/training/dataset.h"
+#include "core/training/lut.h"
 
 namespace hz::training {
 
-enum class Family { SixFilter, Transfer };
-Family parseFamily(const std::string& text);  // "sixfilter" | "transfer"
+enum class Family { SixFilter, Transfer, Lut };
+Family parseFamily(const std::string& text);  // "sixfilter" | "transfer" | "lut"
 const char* familyName(Family family);
 
 struct BatchConfig {
@@ -22,6 +25,10 @@ struct BatchConfig {
     double jitterProbability = 0.8;       // mild global colour jitter of the photo
     double rotateProbability = 0.3;       // a 90/180/270 degree rotation
     double pairProbability = 0.5;         // other half: a real composite pair, when the data has any
+    // Other half, when not a pair: a LUT composite with this probability (when `luts` is
+    // given and not empty), else the transfer family.
+    const std::vector<Lut3d>* luts = nullptr;
+    double lutProbability = 0.5;
 };
 
 // One augmented photo at size x size: BGR uint8, its mask (uint8) and, for a real composite
@@ -56,13 +63,16 @@ struct ValidationSet {
     std::int64_t size() const { return composite.defined() ? composite.size(0) : 0; }
 };
 
-ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size);
+// Family::Lut needs `luts` (not empty).
+ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size,
+                                const std::vector<Lut3d>* luts = nullptr);
 
 // Whole-photo composite of one item for a family at the photo's stored resolution, with the
 // perturbation drawn from `rng` (used by make-evalset). Returns BGR uint8; `maskOut` gets
 // the item's mask (uint8).
 cv::Mat makeComposite(const TrainingData& data, int item, const std::vector<int>& referencePool, Family family,
-                      std::mt19937& rng);
+                      std::mt19937& rng, const std::vector<Lut3d>* luts = nullptr,
+                      std::array<double, kFilterCount>* sixFilterArgs = nullptr);  // six-filter: the perturbation drawn
 
 // uint8 tensor -> float in [0,1].
 torch::Tensor toFloat(const torch::Tensor& bytes);

@@ -16,7 +16,7 @@ CalibrationResult calibrateOutputGain(const CalibrationOptions& options, const s
             throw Error("candidate gain " + std::to_string(gain) + " is not a number in (0, 4]");
     for (int side : options.inputSizes)
         if (!isValidInputSize(side))
-            throw Error("candidate input size " + std::to_string(side) + " is outside 32-4096");
+            throw Error("candidate input size " + std::to_string(side) + " is outside 32-" + std::to_string(kMaxInputSize));
     std::vector<int> sizes = options.inputSizes;
     if (sizes.empty()) {
         HarmonizerNet net;
@@ -45,7 +45,7 @@ CalibrationResult calibrateOutputGain(const CalibrationOptions& options, const s
 void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath) {
     if (!isValidOutputGain(gain)) throw Error("output gain " + std::to_string(gain) + " is not a number in (0, 4]");
     if (inputSize > 0 && !isValidInputSize(inputSize))
-        throw Error("input size " + std::to_string(inputSize) + " is outside 32-4096");
+        throw Error("input size " + std::to_string(inputSize) + " is outside 32-" + std::to_string(kMaxInputSize));
     refuseToOverwriteInputs(outPath, {modelPath});
     HarmonizerNet net;
     ModelMetadata metadata = loadModel(modelPath, net);

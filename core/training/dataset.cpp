@@ -185,6 +185,9 @@ void loadBsds(const fs::path& dir, const LoadOptions& options, TrainingData& dat
                 addItem(data, photo, resizedTo(mask, size), "bsds500/" + seg.stem().string());
                 ++made;
             }
+            // An object mask drawn by hand for some photos (the RITM "Berkeley" set).
+            if (const fs::path object = findByStem(dir / "object_masks", id); !object.empty())
+                addItem(data, photo, mask8(hz::loadMask(object.string()), size), "bsds500/" + id + "_object");
         }
     }
 }
@@ -210,13 +213,42 @@ void loadSod(const fs::path& dir, const LoadOptions& options, TrainingData& data
     }
 }
 
-void loadGeneric(const fs::path& dir, const LoadOptions& options, TrainingData& data) {
+bool allDigits(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// The source photo of a generic item, so that near-duplicates stay on one side of the split:
+// COCO instances "<class><k>_<12-digit COCO id>" share the id; video frames "<video>_<frame>"
+// (at most 6 digits) share the video; "<scene>-<date>-<time>" time-lapse shots share the scene.
+std::string genericSourceId(const std::string& folder, const std::string& stem) {
+    const auto underscore = stem.rfind('_');
+    if (underscore != std::string::npos && underscore > 0) {
+        const std::string suffix = stem.substr(underscore + 1);
+        if (allDigits(suffix) && suffix.size() >= 9) return "coco:" + suffix;
+        if (allDigits(suffix) && suffix.size() <= 6) return folder + ":" + stem.substr(0, underscore);
+    }
+    const auto dash = stem.find('-');
+    if (dash != std::string::npos && dash > 0 && std::count(stem.begin(), stem.end(), '-') == 2 &&
+        allDigits(stem.substr(dash + 1, stem.find('-', dash + 1) - dash - 1)))
+        return folder + ":" + stem.substr(0, dash);
+    return folder + ":" + stem;
+}
+
+void loadGeneric(const fs::path& dir, const std::string& imageFolder, const std::string& maskFolder, const LoadOptions& options,
+                 TrainingData& data) {
     const std::string folder = dir.filename().string();
-    for (const auto& imagePath : imagesIn(dir / "images")) {
+    for (const auto& imagePath : imagesIn(dir / imageFolder)) {
         const std::string stem = imagePath.stem().string();
-        const fs::path maskPath = findByStem(dir / "masks", stem);
-        if (maskPath.empty()) continue;  // photos without a mask are allowed (not used)
-        const int photo = addPhoto(data, imagePath, folder + ":" + stem, options.maxShortSide);
+        const fs::path maskPath = isDir(dir / maskFolder) ? findByStem(dir / maskFolder, stem) : fs::path{};
+        if (maskPath.empty()) {
+            // A photo without a mask: kept for borrowed masks (addBorrowedMaskItems).
+            if (options.keepMasklessPhotos) {
+                const int photo = addPhoto(data, imagePath, genericSourceId(folder, stem), options.maxShortSide);
+                data.masklessPhotos.push_back(photo);
+            }
+            continue;
+        }
+        const int photo = addPhoto(data, imagePath, genericSourceId(folder, stem), options.maxShortSide);
         addItem(data, photo, mask8(hz::loadMask(maskPath.string()), data.photos[std::size_t(photo)].bgr.size()),
                 folder + "/" + stem);
     }
@@ -401,6 +433,28 @@ cv::Mat maskFromSegmentation(const cv::Mat& labelsIn, std::mt19937& rng) {
 
 bool looksLikeIHarmony4(const std::string& dir) { return !subsetsOf(dir).empty(); }
 
+int addBorrowedMaskItems(TrainingData& data, std::uint32_t seed) {
+    std::vector<int> donors;
+    for (std::size_t i = 0; i < data.items.size(); ++i)
+        if (!data.items[i].isPair()) donors.push_back(int(i));
+    if (donors.empty()) return 0;
+    int added = 0;
+    for (const int photo : data.masklessPhotos) {
+        const Photo& target = data.photos[std::size_t(photo)];
+        std::mt19937 rng(std::uint32_t(stableHash(target.sourceId)) ^ seed);
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            const MaskedItem& donor = data.items[std::size_t(donors[std::size_t(rng() % donors.size())])];
+            const cv::Mat mask = resizedTo(donor.mask, target.bgr.size());
+            const double fraction = cv::mean(mask)[0] / 255.0;
+            if (fraction < 0.03 || fraction > 0.6) continue;
+            addItem(data, photo, mask, "borrowed/" + target.sourceId);
+            ++added;
+            break;
+        }
+    }
+    return added;
+}
+
 std::vector<HarmonyTriple> listIHarmony4(const std::string& dirText, const std::string& listFile, const std::string& which) {
     const fs::path root(dirText);
     const auto subsets = subsetsOf(root);
@@ -435,6 +489,7 @@ void loadFolder(const std::string& dirText, const LoadOptions& options, Training
     const fs::path dir(dirText);
     if (!isDir(dir)) throw hz::Error(dirText + ": no such folder");
     const std::size_t before = data.items.size();
+    const std::size_t masklessBefore = data.masklessPhotos.size();
     std::string layout;
     if (isDir(dir / "real" / "image") && isDir(dir / "real" / "mask")) {
         layout = "Lalonde-Efros";
@@ -450,13 +505,25 @@ void loadFolder(const std::string& dirText, const LoadOptions& options, Training
         loadIHarmony4(dir, options, data);
     } else if (isDir(dir / "images") && isDir(dir / "masks")) {
         layout = "images+masks";
-        loadGeneric(dir, options, data);
+        loadGeneric(dir, "images", "masks", options, data);
+    } else if (isDir(dir / "image") && isDir(dir / "mask")) {
+        layout = "image+mask";
+        loadGeneric(dir, "image", "mask", options, data);
+    } else if (isDir(dir / "image") && options.keepMasklessPhotos) {
+        layout = "photos without masks";
+        loadGeneric(dir, "image", "mask", options, data);
     } else {
         throw hz::Error(dirText + ": unrecognised data layout (expected real/image+real/mask, images+segs, list.txt, "
-                                  "composite_images+masks+real_images, or images+masks)");
+                                  "composite_images+masks+real_images, images+masks or image+mask)");
     }
     const std::size_t added = data.items.size() - before;
-    if (added == 0) throw hz::Error(dirText + ": " + layout + " layout found but no usable photo with a mask");
+    const std::size_t maskless = data.masklessPhotos.size() - masklessBefore;
+    if (added == 0 && maskless == 0) throw hz::Error(dirText + ": " + layout + " layout found but no usable photo with a mask");
+    if (maskless > 0) {
+        data.layouts.push_back(dirText + ": " + layout + ", " + std::to_string(added) + " items, " + std::to_string(maskless) +
+                               " photos for borrowed masks");
+        return;
+    }
     data.layouts.push_back(dirText + ": " + layout + ", " + std::to_string(added) + " items");
 }
 

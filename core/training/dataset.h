@@ -7,7 +7,8 @@
 //   L&E        DIR/real/image/*.jpg + DIR/real/mask/*.png (+ DIR/meta.json for source photos)
 //   BSDS500    DIR/images/{train,val,test}/*.jpg + DIR/segs/<split>/<id>_<k>.png label maps
 //   SOD        DIR/list.txt "<id> <photo> <mask>" (paths relative to DIR)
-//   generic    DIR/images/* + DIR/masks/* paired by file stem
+//   generic    DIR/images/* + DIR/masks/* (or DIR/image/* + DIR/mask/*) paired by file stem;
+//              DIR/image/* alone (photos for borrowed masks) with keepMasklessPhotos
 //   iHarmony4  DIR/composite_images, DIR/masks, DIR/real_images (DIR may also hold subsets)
 #include <opencv2/core.hpp>
 
@@ -37,6 +38,7 @@ struct TrainingData {
     std::map<std::string, int> photoByPath;  // canonical path -> photo (BSDS and SOD share photos)
     std::vector<MaskedItem> items;
     std::vector<std::string> layouts;   // what was found, one line per folder (for logs)
+    std::vector<int> masklessPhotos;    // photos without a mask of their own (LoadOptions::keepMasklessPhotos)
     const Photo& photoOf(const MaskedItem& item) const { return photos[std::size_t(item.photo)]; }
 };
 
@@ -46,11 +48,18 @@ struct LoadOptions {
     // BSDS500: masks made per photo (each from a different annotator's segmentation).
     int bsdsMasksPerPhoto = 2;
     std::uint32_t maskSeed = 1;  // segment choice for BSDS masks (fixed: the data must not change with --seed)
+    // Keep photos that have no mask (e.g. an image/ folder alone) for addBorrowedMaskItems.
+    bool keepMasklessPhotos = false;
 };
 
 // Loads and appends one folder; throws hz::Error naming the folder if no layout matches
 // or a listed file is missing/unreadable.
 void loadFolder(const std::string& dir, const LoadOptions& options, TrainingData& data);
+
+// Gives every mask-less photo one item whose mask is another item's mask resized to it
+// (covering 3-60%), chosen deterministically from the photo's source id and `seed`.
+// Returns the number of items added.
+int addBorrowedMaskItems(TrainingData& data, std::uint32_t seed = 1);
 
 // Deterministic split by source photo: true for about `percent` of source ids.
 bool isValidationSource(const std::string& sourceId, int percent = 10);

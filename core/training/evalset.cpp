@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdio>
 #include <set>
 
 #include "core/image_io.h"
@@ -20,25 +21,39 @@ std::string safeName(std::string name) {
 }  // namespace
 
 int writeEvalSet(const TrainingData& data, const std::vector<int>& items, const std::vector<int>& referencePool,
-                 Family family, unsigned seed, const std::string& outDir) {
+                 Family family, unsigned seed, const std::string& outDir, const std::vector<Lut3d>* luts) {
     const fs::path out(outDir);
     std::error_code ec;
     for (const char* sub : {"composite_images", "masks", "real_images"}) fs::create_directories(out / sub, ec);
     if (!fs::is_directory(out / "composite_images")) throw hz::Error(outDir + ": cannot create the output folders");
     const std::string subset = out.filename().empty() ? out.parent_path().filename().string() : out.filename().string();
     std::string list;
+    std::string perturbations = "composite";
+    for (const auto& spec : filterSpecs()) perturbations += std::string(",") + spec.key;
+    perturbations += "\n";
     for (int index : items) {
         const MaskedItem& item = data.items[std::size_t(index)];
         std::mt19937 rng(seed ^ std::uint32_t(stableHash(item.name)));
-        const cv::Mat composite = makeComposite(data, index, referencePool, family, rng);
+        std::array<double, kFilterCount> args{};
+        const cv::Mat composite = makeComposite(data, index, referencePool, family, rng, luts, &args);
         const std::string name = safeName(item.name);
         const std::string compositeFile = "composite_images/" + name + "_1_1.png";
+        if (family == Family::SixFilter) {
+            perturbations += compositeFile;
+            char value[32];
+            for (double r : args) {
+                std::snprintf(value, sizeof value, ",%.6f", r);
+                perturbations += value;
+            }
+            perturbations += "\n";
+        }
         writeImageAtomic((out / compositeFile).string(), composite);
         writeImageAtomic((out / "masks" / (name + "_1.png")).string(), item.mask);
         writeImageAtomic((out / "real_images" / (name + ".png")).string(), data.photoOf(item).bgr);
         list += compositeFile + "\n";
     }
     writeFileAtomic((out / (subset + "_test.txt")).string(), list);
+    if (family == Family::SixFilter) writeFileAtomic((out / kPerturbationsFile).string(), perturbations);
     return int(items.size());
 }
 

@@ -13,6 +13,10 @@
 #include "core/paths.h"
 #include "core/training/baseline_lab.h"
 #include "core/training/dataset.h"
+#include "core/training/evalset.h"
+
+#include <fstream>
+#include <map>
 
 #ifdef HZ_HAVE_RENDER
 #include "core/render/renderer.h"
@@ -110,7 +114,60 @@ std::string methodsJson(const EvalReport& report, const std::vector<EvalRow>& ro
     return out;
 }
 
+// perturbations.csv of a subset: "composite_images/<file>" -> the perturbation.
+std::map<std::string, std::array<double, kFilterCount>> readPerturbations(const fs::path& subsetDir) {
+    std::map<std::string, std::array<double, kFilterCount>> table;
+    const fs::path file = subsetDir / kPerturbationsFile;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) return table;
+    std::ifstream in(file);
+    std::string line;
+    bool header = true;
+    int lineNumber = 0;
+    while (std::getline(in, line)) {
+        ++lineNumber;
+        if (header || line.empty()) {
+            header = false;
+            continue;
+        }
+        std::stringstream fields(line);
+        std::string name, value;
+        std::getline(fields, name, ',');
+        std::array<double, kFilterCount> args{};
+        for (int i = 0; i < kFilterCount; ++i) {
+            if (!std::getline(fields, value, ','))
+                throw hz::Error(file.string() + ":" + std::to_string(lineNumber) + ": expected a name and " +
+                                std::to_string(kFilterCount) + " values");
+            args[std::size_t(i)] = std::stod(value);
+        }
+        table[name] = args;
+    }
+    return table;
+}
+
 }  // namespace
+
+std::vector<double> filterR2(const std::vector<EvalRow>& rows) {
+    std::vector<const EvalRow*> known;
+    for (const auto& row : rows)
+        if (row.perturbation) known.push_back(&row);
+    if (known.size() < 2) return {};
+    std::vector<double> r2;
+    for (int i = 0; i < kFilterCount; ++i) {
+        const auto field = filterSpecs()[std::size_t(i)].field;
+        double mean = 0;
+        for (const auto* row : known) mean += -(*row->perturbation)[std::size_t(i)];
+        mean /= double(known.size());
+        double residual = 0, total = 0;
+        for (const auto* row : known) {
+            const double truth = -(*row->perturbation)[std::size_t(i)];
+            residual += (row->predicted.*field - truth) * (row->predicted.*field - truth);
+            total += (truth - mean) * (truth - mean);
+        }
+        r2.push_back(total > 0 ? 1.0 - residual / total : 0.0);
+    }
+    return r2;
+}
 
 MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method) {
     MeanMetrics mean;
@@ -153,9 +210,15 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         if (options.labBaseline) fs::create_directories(fs::path(options.saveDir) / "lab");
     }
 
+    std::map<std::string, std::map<std::string, std::array<double, kFilterCount>>> perturbationsBySubset;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < triples.size(); ++i) {
         const HarmonyTriple& triple = triples[i];
+        const fs::path compositePath(triple.composite);
+        const fs::path subsetDir = compositePath.parent_path().parent_path();
+        auto known = perturbationsBySubset.find(subsetDir.string());
+        if (known == perturbationsBySubset.end())
+            known = perturbationsBySubset.emplace(subsetDir.string(), readPerturbations(subsetDir)).first;
         cv::Mat composite = loadImage(triple.composite).pixels;
         cv::Mat real = loadImage(triple.real).pixels;
         cv::Mat mask = loadMask(triple.mask);
@@ -173,6 +236,8 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         row.subset = triple.subset;
         row.composite = triple.composite;
         row.unharmonized = computeMetrics(composite, real, mask);
+        if (const auto it = known->second.find("composite_images/" + compositePath.filename().string()); it != known->second.end())
+            row.perturbation = it->second;
         const std::string fileName = fs::path(triple.composite).filename().string();
         if (predictor) {
             row.predicted = predictor->predict(composite, mask);
@@ -203,6 +268,15 @@ std::string reportJson(const EvalReport& report) {
     if (report.options.useModel)
         out << ", \"model\": " << jsonString(report.modelPath) << ", \"model_version\": " << jsonString(report.modelVersion);
     out << ", " << methodsJson(report, report.rows) << ", \"seconds_per_image\": " << number(report.secondsPerImage);
+    if (report.options.useModel) {
+        const auto r2 = filterR2(report.rows);
+        if (!r2.empty()) {
+            out << ", \"filter_r2\": {";
+            for (int i = 0; i < kFilterCount; ++i)
+                out << (i ? ", " : "") << jsonString(filterSpecs()[std::size_t(i)].key) << ": " << number(r2[std::size_t(i)]);
+            out << "}";
+        }
+    }
     std::map<std::string, std::vector<EvalRow>> bySubset;
     for (const auto& row : report.rows) bySubset[row.subset].push_back(row);
     out << ", \"subsets\": {";
@@ -254,6 +328,16 @@ std::string reportText(const EvalReport& report) {
     put("composite", Method::Composite);
     if (report.options.useModel) put("harmonizer", Method::Result);
     if (report.options.labBaseline) put("lab baseline", Method::Baseline);
+    if (report.options.useModel) {
+        const auto r2 = filterR2(report.rows);
+        if (!r2.empty()) {
+            out << "R^2 of each predicted filter against the true value (six-filter composites):\n";
+            for (int i = 0; i < kFilterCount; ++i) {
+                std::snprintf(line, sizeof line, "  %-12s %7.3f\n", filterSpecs()[std::size_t(i)].key, r2[std::size_t(i)]);
+                out << line;
+            }
+        }
+    }
     return out.str();
 }
 

@@ -2,6 +2,7 @@
 // The evaluator of spec section 7 on the iHarmony4 layout: MSE, PSNR and fMSE per image
 // (0-255 scale) and averaged, for the unharmonized composite, our result and optionally
 // the Lab baseline.
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,9 @@ struct EvalRow {
     std::string subset, composite;    // composite path as found
     ImageMetrics unharmonized, result, baseline;
     FilterParams predicted;
+    // The perturbation a six-filter composite was made with (restore order), when its set
+    // has a perturbations.csv (make-evalset writes one); the true values are its negation.
+    std::optional<std::array<double, kFilterCount>> perturbation;
 };
 
 struct MeanMetrics {
@@ -49,6 +53,12 @@ struct EvalReport {
 // Throws hz::Error for a missing dataset, unreadable files or mismatched sizes.
 // `progress(done, total)` is called after each image when given.
 EvalReport evaluate(const EvalOptions& options, const std::function<void(int, int)>& progress = {});
+
+// How well each predicted filter value follows the true one (-perturbation) over the rows
+// that have both: R^2 = 1 - sum (pred - true)^2 / sum (true - mean true)^2, per filter in
+// restore order. A network that predicts one answer for everything scores <= 0. Empty when
+// fewer than two rows have a perturbation.
+std::vector<double> filterR2(const std::vector<EvalRow>& rows);
 
 enum class Method { Composite, Result, Baseline };
 MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <QByteArray>
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -23,6 +24,7 @@
 #include "core/image_io.h"
 #include "core/model/model_file.h"
 #include "core/model/network.h"
+#include "core/model/pretrained.h"
 #include "core/params.h"
 #include "core/training/batch.h"
 #include "core/training/dataset.h"
@@ -38,7 +40,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kLogHeader =
     "step,lr,train_loss,train_sixfilter_final_loss,train_other_final_loss_x10,"
     "val_sixfilter_composite_fmse,val_sixfilter_result_fmse,val_transfer_composite_fmse,val_transfer_result_fmse,"
-    "val_mean_result_fmse,elapsed_s\n";
+    "val_mean_result_fmse,elapsed_s,val_lut_composite_fmse,val_lut_result_fmse\n";
 
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -77,12 +79,16 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
     ModelMetadata metadata;
     metadata.inputSize = options.size;
     for (const auto& spec : filterSpecs()) metadata.filterOrder.push_back(spec.key);
-    metadata.modelVersion = "scratch-" + fs::path(options.runDir).filename().string() + "-step" + std::to_string(step);
+    metadata.modelVersion = std::string(options.pretrained.empty() ? "scratch-" : "imagenet-") +
+                            fs::path(options.runDir).filename().string() + "-step" + std::to_string(step);
     std::ostringstream notes;
-    notes << "Trained from scratch by harmonizer-cli train: size " << options.size << ", batch " << options.batchSize
+    notes << "Trained by harmonizer-cli train"
+          << (options.pretrained.empty() ? std::string(" from scratch") : " from ImageNet weights " + fs::path(options.pretrained).filename().string())
+          << ": size " << options.size << ", batch " << options.batchSize
           << ", step " << step << " of " << options.steps << ", Adam lr " << options.learningRate << " (" << options.schedule
           << " schedule), seed " << options.seed << "; data:";
     for (const auto& dir : options.dataDirs) notes << " " << fs::path(dir).filename().string();
+    if (!options.lutDir.empty()) notes << "; LUT family from " << fs::path(options.lutDir).filename().string() << " (share " << options.lutShare << ")";
     notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight;
     if (valFmse >= 0) notes << (bestSoFar ? "; best validation fMSE so far " : "; validation fMSE ") << valFmse;
     metadata.trainingNotes = notes.str();
@@ -156,6 +162,57 @@ struct ResumeState {
     int bestStep = 0;
 };
 
+// A checkpoint's files and their SHA-256 in manifest.json, checked before LibTorch parses
+// any of them: torch::load segfaults on some damaged files and silently accepts others.
+const char* const kCheckpointFiles[] = {"model.hzm", "optimizer.pt", "torch_rng.pt", "state.json"};
+constexpr std::size_t kMaxCheckpointFileBytes = std::size_t(2) << 30;
+
+std::string sha256Hex(const std::string& bytes) {
+    return QCryptographicHash::hash(QByteArray::fromRawData(bytes.data(), qsizetype(bytes.size())),
+                                    QCryptographicHash::Sha256)
+        .toHex()
+        .toStdString();
+}
+
+void writeCheckpointManifest(const fs::path& dir) {
+    QJsonObject files;
+    for (const char* name : kCheckpointFiles) {
+        const std::string bytes = readFileBounded((dir / name).string(), kMaxCheckpointFileBytes);
+        QJsonObject entry;
+        entry["bytes"] = double(bytes.size());
+        entry["sha256"] = QString::fromStdString(sha256Hex(bytes));
+        files[name] = entry;
+    }
+    QJsonObject manifest;
+    manifest["files"] = files;
+    writeText(dir / "manifest.json", QJsonDocument(manifest).toJson().toStdString());
+}
+
+void verifyCheckpointManifest(const fs::path& dir) {
+    const fs::path path = dir / "manifest.json";
+    if (!fs::exists(path)) {
+        std::printf("train: note: %s has no manifest.json (written by an older version); its files are not verified\n",
+                    dir.string().c_str());
+        return;
+    }
+    QJsonParseError error{};
+    const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(readFileBounded(path.string(), 1 << 20)), &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject() || !doc.object()["files"].isObject())
+        throw hz::Error(path.string() + ": damaged checkpoint manifest");
+    const QJsonObject files = doc.object()["files"].toObject();
+    for (const char* name : kCheckpointFiles) {
+        const fs::path file = dir / name;
+        const QJsonObject entry = files[name].toObject();
+        if (entry.isEmpty()) throw hz::Error(path.string() + ": lists no " + name);
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) throw hz::Error(file.string() + ": missing from the checkpoint");
+        if (double(fs::file_size(file, ec)) != entry["bytes"].toDouble())
+            throw hz::Error(file.string() + ": damaged checkpoint file (its size differs from manifest.json)");
+        if (sha256Hex(readFileBounded(file.string(), kMaxCheckpointFileBytes)) != entry["sha256"].toString().toStdString())
+            throw hz::Error(file.string() + ": damaged checkpoint file (its SHA-256 differs from manifest.json)");
+    }
+}
+
 fs::path checkpointDir(const TrainOptions& options) { return fs::path(options.runDir) / "checkpoint"; }
 
 void saveCheckpoint(const TrainOptions& options, HarmonizerNet& net, torch::optim::Adam& optimizer, const std::mt19937& rng,
@@ -180,6 +237,7 @@ void saveCheckpoint(const TrainOptions& options, HarmonizerNet& net, torch::opti
     json["best_val_fmse"] = state.bestValFmse;
     json["best_step"] = state.bestStep;
     writeText(staging / "state.json", QJsonDocument(json).toJson().toStdString());
+    writeCheckpointManifest(staging);
     // Swap in: a crash at any point leaves either checkpoint/ or checkpoint.old/ complete.
     fs::remove_all(previous, ec);
     if (fs::exists(current)) fs::rename(current, previous);
@@ -196,6 +254,7 @@ ResumeState loadCheckpoint(const TrainOptions& options, HarmonizerNet& net, torc
         dir = fs::path(options.runDir) / "checkpoint.old";
     if (!fs::exists(dir / "state.json"))
         throw hz::Error(options.runDir + ": --resume given but there is no checkpoint (checkpoint/state.json) in it");
+    verifyCheckpointManifest(dir);
     QJsonParseError error{};
     const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(readText(dir / "state.json")), &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject())
@@ -278,8 +337,18 @@ TrainSummary train(const TrainOptions& options) {
     const auto loadStart = Clock::now();
     LoadOptions loadOptions;
     loadOptions.maxShortSide = int(std::lround(options.size * 1.25));
+    loadOptions.keepMasklessPhotos = true;
     TrainingData data;
     for (const auto& dir : options.dataDirs) loadFolder(dir, loadOptions, data);
+    if (!data.masklessPhotos.empty())
+        std::printf("train: %d photos without masks got borrowed masks\n", addBorrowedMaskItems(data, 1));
+    std::vector<Lut3d> trainLuts, valLuts;
+    if (!options.lutDir.empty()) {
+        const auto luts = readLutFolder(options.lutDir);
+        trainLuts = lutSplit(luts, /*validation=*/false);
+        valLuts = lutSplit(luts, /*validation=*/true);
+        std::printf("train: %zu LUTs (%zu for training, %zu for validation)\n", luts.size(), trainLuts.size(), valLuts.size());
+    }
     std::vector<int> trainItems = splitItems(data, Split::Train, options.valPercent);
     const std::vector<int> valAll = splitItems(data, Split::Val, options.valPercent);
     if (trainItems.empty()) trainItems = valAll;  // a tiny data set may hash entirely into validation
@@ -298,8 +367,31 @@ TrainSummary train(const TrainOptions& options) {
     const ValidationSet valSix = makeValidationSet(data, valItems, Family::SixFilter, options.size);
     const ValidationSet valTransfer = makeValidationSet(data, valItems, Family::Transfer, options.size);
     const double valSixComposite = compositeFmseOf(valSix), valTransferComposite = compositeFmseOf(valTransfer);
+    const ValidationSet valLut = valLuts.empty() ? ValidationSet{} : makeValidationSet(data, valItems, Family::Lut, options.size, &valLuts);
+    const double valLutComposite = compositeFmseOf(valLut);
 
-    HarmonizerNet net;
+    BatchConfig batchConfig;
+    batchConfig.size = options.size;
+    batchConfig.luts = &trainLuts;
+    batchConfig.lutProbability = options.lutShare;
+
+    // The architecture comes from the weights we continue from; only a fresh network uses --arch.
+    const fs::path checkpointModel = checkpointDir(options) / "model.hzm";
+    Backbone backbone = options.architecture.empty() ? Backbone::EfficientNetB0 : parseArchitecture(options.architecture);
+    if (options.resume && fs::exists(checkpointModel)) backbone = readModelMetadata(checkpointModel.string()).architecture;
+    else if (!options.initModel.empty()) backbone = readModelMetadata(options.initModel).architecture;
+    HarmonizerNet net = makeNetwork(backbone);
+    const bool freshPretrained = !options.pretrained.empty() && !options.resume && options.initModel.empty();
+    if (freshPretrained) {
+        importMobileNetV2(net, readSafeTensors(options.pretrained), options.pretrained);
+        // One batch of training composites, drawn from its own generator so that the run's
+        // random sequence is the same with or without this step.
+        std::mt19937 calibrationRng(options.seed ^ 0xBA7C0u);
+        BatchConfig calibrationConfig = batchConfig;
+        const Batch calibration = makeTrainingBatch(data, trainItems, 32, calibrationConfig, calibrationRng);
+        matchBatchNormToFunction(net, calibration.composite, calibration.mask);
+        std::printf("train: MobileNetV2 backbone from %s, BatchNorm matched on 32 training composites\n", options.pretrained.c_str());
+    }
     torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(options.learningRate));
     ResumeState state;
     if (options.resume && fs::exists(checkpointDir(options) / "state.json")) {
@@ -317,8 +409,6 @@ TrainSummary train(const TrainOptions& options) {
                 options.size, options.batchSize, options.steps, threads);
     std::fflush(stdout);
 
-    BatchConfig batchConfig;
-    batchConfig.size = options.size;
     TrainSummary summary;
     const auto runStart = Clock::now();
     double computeSeconds = 0;
@@ -409,18 +499,23 @@ TrainSummary train(const TrainOptions& options) {
         if ((options.valEvery > 0 && step % options.valEvery == 0) || last) {
             const auto sixFigures = validate(net, valSix, valSixComposite);
             const auto transferFigures = validate(net, valTransfer, valTransferComposite);
+            const auto lutFigures = validate(net, valLut, valLutComposite);
             const bool haveVal = valSix.size() > 0;
-            const double mean = 0.5 * (sixFigures.resultFmse + transferFigures.resultFmse);
+            const bool haveLut = valLut.size() > 0;
+            const double mean = haveLut ? (sixFigures.resultFmse + transferFigures.resultFmse + lutFigures.resultFmse) / 3.0
+                                        : 0.5 * (sixFigures.resultFmse + transferFigures.resultFmse);
             char row[512];
-            std::snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.1f\n", step, lr, lastLoss, lastSix,
-                          lastOther, sixFigures.compositeFmse, sixFigures.resultFmse, transferFigures.compositeFmse,
-                          transferFigures.resultFmse, mean, secondsSince(runStart));
+            std::snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.1f,%.4f,%.4f\n", step, lr, lastLoss,
+                          lastSix, lastOther, sixFigures.compositeFmse, sixFigures.resultFmse, transferFigures.compositeFmse,
+                          transferFigures.resultFmse, mean, secondsSince(runStart), lutFigures.compositeFmse, lutFigures.resultFmse);
             appendText(run / "log.csv", row);
             if (haveVal) {
-                std::printf("validation at step %d: fMSE six-filter %.2f -> %.2f, transfer %.2f -> %.2f (composite -> result), "
+                char lutText[96] = "";
+                if (haveLut) std::snprintf(lutText, sizeof lutText, ", LUT %.2f -> %.2f", lutFigures.compositeFmse, lutFigures.resultFmse);
+                std::printf("validation at step %d: fMSE six-filter %.2f -> %.2f, transfer %.2f -> %.2f%s (composite -> result), "
                             "mean %.2f%s\n",
                             step, sixFigures.compositeFmse, sixFigures.resultFmse, transferFigures.compositeFmse,
-                            transferFigures.resultFmse, mean,
+                            transferFigures.resultFmse, lutText, mean,
                             (state.bestValFmse < 0 || mean < state.bestValFmse) ? "  (best so far)" : "");
             }
             if (haveVal && (state.bestValFmse < 0 || mean < state.bestValFmse)) {

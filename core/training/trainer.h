@@ -25,6 +25,14 @@ struct TrainOptions {
     int logEvery = 20;
     int valMax = 400;              // validation items per family (evenly spaced subset of the split)
     std::string initModel;         // start from these weights (ignored when resuming)
+    // The backbone of a fresh network: "efficientnet-b0" (default) or "mobilenet-v2". Empty =
+    // the default, or the architecture of --init / the checkpoint, which always win.
+    std::string architecture;
+    // ImageNet MobileNetV2 weights (safetensors, torchvision names) for a fresh mobilenet-v2
+    // network; BatchNorm is then matched to the pretrained function on a training batch.
+    std::string pretrained;
+    std::string lutDir;            // folder of .cube LUTs: adds the LUT family to the other half
+    double lutShare = 0.5;         // share of the other half's synthetic composites that use a LUT
     std::string schedule = "step"; // "step" (x0.1 at 60% and 85%) or "cosine"; both after a linear warm-up
     int warmupSteps = -1;          // -1 = min(500, steps / 20)
     double clipNorm = 2.0;         // gradient norm clip

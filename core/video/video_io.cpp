@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/image_io.h"
@@ -109,7 +110,14 @@ bool FrameSource::read(cv::Mat& frame) {
     } catch (const cv::Exception&) {
         ok = false;  // a damaged tail ends the video like its end would
     }
-    if (!ok || raw.empty()) return false;
+    if (!ok || raw.empty()) {
+        // The container says how many frames it holds: a video that stops well short of that
+        // is damaged, not over (the tolerance covers containers that estimate the count).
+        if (frameCountHint_ > 0 && framesRead_ + std::max(2LL, frameCountHint_ / 100) < frameCountHint_)
+            throw Error(path_ + ": damaged video: it ends after " + std::to_string(framesRead_) + " of its " +
+                        std::to_string(frameCountHint_) + " frames");
+        return false;
+    }
     if (raw.size() != size_)
         throw Error(path_ + ": frame " + std::to_string(framesRead_) + " is " + sizeText(raw.size()) +
                     " but the video started at " + sizeText(size_));
@@ -182,12 +190,19 @@ AtomicVideoWriter::AtomicVideoWriter(const std::string& path, const VideoCodec& 
     std::error_code ec;
     if (size.width <= 0 || size.height <= 0) throw Error(path + ": cannot write a video of size " + sizeText(size));
     if (!std::isfinite(fps) || fps <= 0) throw Error(path + ": cannot write a video at " + std::to_string(fps) + " fps");
+    // OpenCV's FFmpeg writer rounds odd sizes down to even with every codec (measured with
+    // mp4v, mjpg and ffv1): it would silently drop the last row or column, so refuse.
+    if (size.width % 2 != 0 || size.height % 2 != 0)
+        throw Error(path + ": the video is " + sizeText(size) +
+                    "; the video encoders only keep an even width and height (crop the input by one pixel)");
 
     static std::atomic<unsigned> counter{0};
     // Hidden, unique per process and call, real extension last (OpenCV picks the container from it).
-    temporary_ = (folder / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                            std::to_string(counter++) + target.extension().string()))
-                     .string();
+    // The name is cut so that the temporary fits NAME_MAX whenever the target does.
+    const std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+                               target.extension().string();
+    const std::string name = target.filename().string();
+    temporary_ = (folder / ("." + name.substr(0, std::min(name.size(), 255 - 1 - suffix.size())) + suffix)).string();
     bool opened = false;
     try {
         opened = writer_.open(temporary_, cv::CAP_FFMPEG, codec.fourcc, fps, size, true);
@@ -220,6 +235,36 @@ void AtomicVideoWriter::commit() {
     if (!fs::exists(temporary_, ec) || fs::file_size(temporary_, ec) == 0) {
         fs::remove(temporary_, ec);
         throw Error(path_ + ": the encoder produced no file");
+    }
+    // OpenCV's FFmpeg writer does not report failed writes (a full disk leaves a truncated
+    // file): read the file back and count its frames before it replaces anything.
+    {
+        const int fd = ::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
+        const bool synced = fd >= 0 && ::fsync(fd) == 0;
+        if (fd >= 0) ::close(fd);
+        std::string problem;
+        if (!synced) problem = "it could not be flushed to disk";
+        cv::VideoCapture check;
+        long long frames = 0;
+        cv::Size written;
+        if (problem.empty()) {
+            try {
+                if (check.open(temporary_, cv::CAP_FFMPEG)) {
+                    written = cv::Size(int(check.get(cv::CAP_PROP_FRAME_WIDTH)), int(check.get(cv::CAP_PROP_FRAME_HEIGHT)));
+                    while (check.grab()) ++frames;
+                }
+            } catch (const cv::Exception&) {
+            }
+            if (!check.isOpened()) problem = "the written file cannot be read back";
+            else if (written != size_) problem = "the encoder wrote " + sizeText(written) + " frames instead of " + sizeText(size_);
+            else if (frames != framesWritten_)
+                problem = "only " + std::to_string(frames) + " of the " + std::to_string(framesWritten_) +
+                          " frames written can be read back (disk full?)";
+        }
+        if (!problem.empty()) {
+            fs::remove(temporary_, ec);
+            throw Error(path_ + ": not written: " + problem + "; the previous file, if any, is kept");
+        }
     }
     fs::rename(temporary_, path_, ec);
     if (ec) {

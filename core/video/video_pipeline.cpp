@@ -109,6 +109,11 @@ VideoPipeline::VideoPipeline(VideoJob job) : job_(std::move(job)) {
         throw Error(message + "(all inputs need one frame size)");
     }
 
+    // Checked again by AtomicVideoWriter; here it costs no model load.
+    if (size_.width % 2 != 0 || size_.height % 2 != 0)
+        throw Error(job_.outputPath + ": the video is " + sizeText(size_) +
+                    "; the video encoders only keep an even width and height (crop the input by one pixel)");
+
     std::vector<const FrameSource*> videos;
     for (const FrameSource* source : sources)
         if (!source->isStill()) videos.push_back(source);

@@ -78,6 +78,15 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
-    std::fprintf(stderr, "usage: image_check background-equal|foreground-changed|equal|format ...\n");
+    if (mode == "make-noise" && argc == 6) {
+        // make-noise W H IMAGE.jpg MASK.png: a large test pair (noise image, half mask).
+        const int w = std::stoi(argv[2]), h = std::stoi(argv[3]);
+        cv::Mat image(h, w, CV_8UC3);
+        cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+        cv::Mat mask(h, w, CV_8UC1, cv::Scalar(0));
+        mask.colRange(0, w / 2).setTo(255);
+        return cv::imwrite(argv[4], image) && cv::imwrite(argv[5], mask) ? 0 : fail("cannot write");
+    }
+    std::fprintf(stderr, "usage: image_check background-equal|foreground-changed|equal|format|make-noise ...\n");
     return 2;
 }

@@ -218,6 +218,11 @@ private Q_SLOTS:
         QTest::newRow("absurd input size") << "size.hzm"
                                            << bytes(encodeModel(state, R"({"input_size": 3, "filter_order": []})"))
                                            << "input size 3";
+        // 4096 would need over 10 GB of activations: bounded at kMaxInputSize.
+        QTest::newRow("input size 4096") << "size4096.hzm"
+                                         << bytes(encodeModel(state, R"({"input_size": 4096, "filter_order": []})"))
+                                         << "input size 4096 \\(expected 32..1024\\)";
+        QTest::newRow("device, not a file") << "/dev/zero" << QByteArray() << "not a regular file";
         std::string negativeGain = kGoodMetadata;
         negativeGain.replace(negativeGain.find("\"training_notes\""), 0, "\"output_gain\": -1, ");
         QTest::newRow("negative output gain") << "gain.hzm" << bytes(encodeModel(state, negativeGain))
@@ -227,7 +232,7 @@ private Q_SLOTS:
         QFETCH(QString, name);
         QFETCH(QByteArray, bytes);
         QFETCH(QString, expected);
-        const auto file = path(qPrintable(name));
+        const auto file = name.startsWith("/") ? name.toStdString() : path(qPrintable(name));
         if (!bytes.isNull()) writeBytes(file, bytes.toStdString());
         const QString message = loadError(file);
         QVERIFY2(!message.isEmpty(), "loading must fail");

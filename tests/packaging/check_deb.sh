@@ -64,6 +64,7 @@ expect_file() {
 }
 expect_file usr/bin/harmonizer-cli
 [[ -x $root/usr/bin/harmonizer-cli ]] || fail "/usr/bin/harmonizer-cli is not executable"
+expect_file usr/bin/harmonizer-cli-full  # the launcher hands every command but --version and apply to it
 expect_file usr/share/harmonizer-studio/resources/sample/composite.jpg
 expect_file usr/share/harmonizer-studio/resources/sample/mask.png
 expect_file usr/share/harmonizer-studio/resources/sample/SOURCE.md

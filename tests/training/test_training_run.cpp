@@ -118,6 +118,41 @@ private Q_SLOTS:
         QVERIFY2(sameWeights(straight / "last.hzm", resumed / "last.hzm"), "a resumed run must equal an uninterrupted one");
     }
 
+    // Four bytes changed in any checkpoint file: --resume refuses it naming the file, before
+    // LibTorch parses anything (it segfaulted on a damaged optimizer.pt, or loaded it silently).
+    void damagedCheckpointIsRefused_data() {
+        QTest::addColumn<QString>("file");
+        for (const char* file : {"optimizer.pt", "torch_rng.pt", "model.hzm", "state.json"}) QTest::newRow(file) << file;
+    }
+    void damagedCheckpointIsRefused() {
+        QFETCH(QString, file);
+        const fs::path root = fs::path(tmp_.path().toStdString());
+        const fs::path pristine = root / "damage-pristine";
+        if (!fs::exists(pristine / "checkpoint" / "manifest.json")) {
+            TrainOptions first = tinyOptions(data_, pristine);
+            first.stopAtStep = 2;
+            train(first);
+        }
+        const fs::path run = root / ("damaged-" + file.toStdString());
+        fs::remove_all(run);
+        fs::copy(pristine, run, fs::copy_options::recursive);
+        const fs::path target = run / "checkpoint" / file.toStdString();
+        std::string bytes = readAll(target);
+        QVERIFY(bytes.size() > 16);
+        for (std::size_t i = 0; i < 4; ++i) bytes[bytes.size() / 2 + i] = char(~bytes[bytes.size() / 2 + i]);
+        std::ofstream(target, std::ios::binary | std::ios::trunc) << bytes;
+        TrainOptions second = tinyOptions(data_, run);
+        second.resume = true;
+        QString message;
+        try {
+            train(second);
+        } catch (const hz::Error& e) {
+            message = e.what();
+        }
+        QVERIFY2(message.contains("damaged checkpoint file"), qPrintable(message));
+        QVERIFY2(message.contains(file), qPrintable(message));
+    }
+
     void lossWeightsSteerTheRun() {
         // The spec's weights given explicitly reproduce the default run; an extra final-step
         // term on the six-filter half, or no transfer term, changes the weights it ends with.

@@ -2,6 +2,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
+#include <sys/stat.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -62,6 +65,7 @@ private Q_SLOTS:
     void sidecarRoundTrip();
     void sidecarRejects_data();
     void sidecarRejects();
+    void oversizedOrSpecialSidecarIsRefused();
     void roundingMatchesPrintedValues();
     void invertAndFeather();
     void brushStroke_data();
@@ -69,6 +73,8 @@ private Q_SLOTS:
     void strokeIsContinuousAtAnySpeed();
     void overlappingStampsDoNotBuildUp();
     void composeKeepsBackgroundOutsideLayer();
+    void composeLayersStacksAndUnitesMasks();
+    void sidecarKeepsLayers();
     void exportEqualsRenderAndWrite_data();
     void exportEqualsRenderAndWrite();
     void exportCancels();
@@ -124,6 +130,19 @@ void TestSession::sidecarRejects_data() {
     QTest::newRow("value out of range")
         << R"({"format": "harmonizer-studio-session", "formatVersion": 1, "image": "a.jpg", "values": {"temperature": 3, "brightness": 0, "contrast": 0, "saturation": 0, "highlight": 0, "shadow": 0}})"
         << "temperature";
+    const QString head = QString(R"("format": "harmonizer-studio-session", "formatVersion": 2, "image": "a.png", %1)").arg(values);
+    QTest::newRow("compose without background") << QString(R"({%1, "compose": {"layers": []}})").arg(head) << "\"background\" is missing";
+    QTest::newRow("compose layers not a list")
+        << QString(R"({%1, "compose": {"background": "b.png", "layers": 3}})").arg(head) << "\"layers\" is missing or not a list";
+    QTest::newRow("layer without image")
+        << QString(R"({%1, "compose": {"background": "b.png", "layers": [{"x": 1, "y": 2, "scale": 1}]}})").arg(head)
+        << "a layer has no \"image\"";
+    QTest::newRow("layer scale zero")
+        << QString(R"({%1, "compose": {"background": "b.png", "layers": [{"image": "f.png", "x": 1, "y": 2, "scale": 0}]}})").arg(head)
+        << "\"scale\" must be above zero";
+    QTest::newRow("layer x not a number")
+        << QString(R"({%1, "compose": {"background": "b.png", "layers": [{"image": "f.png", "x": "left", "y": 2, "scale": 1}]}})").arg(head)
+        << "\"x\" is not a number";
     QTest::newRow("amount out of range")
         << QString(R"({"format": "harmonizer-studio-session", "formatVersion": 1, "image": "a.jpg", %1, "amount": 2})").arg(values)
         << "amount";
@@ -140,6 +159,35 @@ void TestSession::sidecarRejects() {
         QVERIFY2(message.contains("/tmp/x.hzsession"), qPrintable(message));
         QVERIFY2(message.contains(expected), qPrintable(message));
     }
+}
+
+// A sidecar is read only when it is a regular file of at most a few megabytes: a 200 MB
+// file used to be read whole, a FIFO would block the editor.
+void TestSession::oversizedOrSpecialSidecarIsRefused() {
+    QTemporaryDir dir;
+    const std::string big = (dir.path() + "/big.hzsession").toStdString();
+    {
+        std::ofstream out(big, std::ios::binary);
+        out << "{";
+        out << std::string(std::size_t(5) << 20, ' ');
+        out << "}";
+    }
+    QString message;
+    try {
+        readSession(big);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    QVERIFY2(message.startsWith(QString::fromStdString(big)) && message.contains("too large"), qPrintable(message));
+    const std::string fifo = (dir.path() + "/fifo.hzsession").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    message.clear();
+    try {
+        readSession(fifo);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    QVERIFY2(message.contains("not a regular file"), qPrintable(message));
 }
 
 void TestSession::roundingMatchesPrintedValues() {
@@ -270,6 +318,72 @@ void TestSession::composeKeepsBackgroundOutsideLayer() {
     QVERIFY_THROWS_EXCEPTION(Error, composeLayer(background, layer, placement));
 }
 
+void TestSession::composeLayersStacksAndUnitesMasks() {
+    const cv::Mat background = randomImage(cv::Size(120, 80), CV_8UC3, 3);
+    ForegroundLayer a, b;
+    a.pixels = cv::Mat(20, 20, CV_8UC3, cv::Scalar(0, 0, 255));
+    a.alpha16 = cv::Mat(20, 20, CV_16UC1, cv::Scalar(32768));  // half
+    b.pixels = cv::Mat(20, 20, CV_8UC3, cv::Scalar(0, 255, 0));
+    b.alpha16 = cv::Mat(20, 20, CV_16UC1, cv::Scalar(32768));
+    const LayerPlacement pa{10, 10, 1.0}, pb{20, 10, 1.0};  // overlap in x 20..29
+    // One layer is exactly composeLayer.
+    const Composite one = composeLayers(background, {{&a, pa}});
+    const Composite single = composeLayer(background, a, pa);
+    QCOMPARE(cv::norm(one.image, single.image, cv::NORM_INF), 0.0);
+    QCOMPARE(cv::norm(one.mask16, single.mask16, cv::NORM_INF), 0.0);
+    // Two: b over a over the background; the mask is their union.
+    const Composite two = composeLayers(background, {{&a, pa}, {&b, pb}});
+    const Composite expected = composeLayer(single.image, b, pb);
+    QCOMPARE(cv::norm(two.image, expected.image, cv::NORM_INF), 0.0);
+    QCOMPARE(two.mask16.at<std::uint16_t>(15, 12), std::uint16_t(32768));  // a only
+    QCOMPARE(two.mask16.at<std::uint16_t>(15, 35), std::uint16_t(32768));  // b only
+    // Both: 0.5 + 0.5 * 0.5 = 0.75.
+    QVERIFY(std::abs(int(two.mask16.at<std::uint16_t>(15, 25)) - int(std::lround(0.75 * 65535))) <= 1);
+    QCOMPARE(two.mask16.at<std::uint16_t>(60, 100), std::uint16_t(0));
+    // Outside every layer the background stays bit for bit.
+    QCOMPARE(two.image.at<cv::Vec3b>(60, 100), background.at<cv::Vec3b>(60, 100));
+    // No layers: the bare background.
+    QCOMPARE(cv::norm(composeLayers(background, {}).image, background, cv::NORM_INF), 0.0);
+}
+
+void TestSession::sidecarKeepsLayers() {
+    QTemporaryDir dir;
+    const std::string sidecar = dir.filePath("comp.hzsession").toStdString();
+    SessionFile session;
+    session.imagePath = dir.filePath("comp.composite.png").toStdString();
+    session.maskPath = dir.filePath("comp.mask.png").toStdString();
+    SessionCompose compose;
+    compose.backgroundPath = dir.filePath("bg.jpg").toStdString();
+    compose.layers.push_back({dir.filePath("fg.png").toStdString(), "", 12.5, -3.0, 0.625});
+    compose.layers.push_back({"/elsewhere/pasted.png", "/elsewhere/pasted.mask.png", 100.0, 40.0, 2.0});
+    compose.active = 0;
+    session.compose = compose;
+    writeSession(sidecar, session);
+    const SessionFile back = readSession(sidecar);
+    QCOMPARE(back.formatVersion, 2);
+    QVERIFY(back.compose.has_value());
+    QCOMPARE(back.compose->backgroundPath, compose.backgroundPath);
+    QCOMPARE(int(back.compose->layers.size()), 2);
+    for (int i = 0; i < 2; ++i) {
+        const SessionLayer &x = back.compose->layers[i], &y = compose.layers[i];
+        QCOMPARE(x.imagePath, y.imagePath);
+        QCOMPARE(x.maskPath, y.maskPath);
+        QCOMPARE(x.x, y.x);
+        QCOMPARE(x.y, y.y);
+        QCOMPARE(x.scale, y.scale);
+    }
+    QCOMPARE(back.compose->active, 0);
+    // Paths beside the sidecar are stored relative to it.
+    std::ifstream in(sidecar);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    QVERIFY(text.find("\"fg.png\"") != std::string::npos);
+    // Without layers: version 1, no compose section.
+    session.compose.reset();
+    writeSession(sidecar, session);
+    QCOMPARE(readSession(sidecar).formatVersion, 1);
+    QVERIFY(!readSession(sidecar).compose.has_value());
+}
+
 void TestSession::exportEqualsRenderAndWrite_data() {
     QTest::addColumn<QString>("extension");
     QTest::addColumn<int>("type");
@@ -304,7 +418,7 @@ void TestSession::exportEqualsRenderAndWrite() {
     cv::Mat reference;
     QVERIFY(render(image, mask, paramsFromJson(paramsToJson(params)), reference, options));
     const QString referencePath = dir.filePath("reference." + extension);
-    writeImageAtomic(referencePath.toStdString(), reference, {}, WriteOptions{80});
+    writeImageAtomic(referencePath.toStdString(), reference, {}, [] { WriteOptions o; o.jpegQuality = 80; return o; }());
     const QByteArray exported = fileBytes(QString::fromStdString(settings.path));
     QVERIFY(!exported.isEmpty());
     QVERIFY2(exported == fileBytes(referencePath), "export differs from render + writeImageAtomic");

@@ -120,6 +120,7 @@ std::unique_ptr<MainWindow> TestStudio::makeWindow(const QString& modelPath) {
     options.modelPath = modelPath.toStdString();
     options.confirmClose = false;
     options.threads = 1;
+    options.autoHarmonize = false;  // these tests press Harmonize themselves
     auto window = std::make_unique<MainWindow>(options);
     window->resize(1100, 760);
     window->show();
@@ -486,7 +487,7 @@ void TestStudio::sessionRoundTrip() {
     QVERIFY(QFile::exists(dir_.filePath("round/trip.mask.png")));  // the painted mask, 16-bit
     QCOMPARE(cv::imread(dir_.filePath("round/trip.mask.png").toStdString(), cv::IMREAD_UNCHANGED).depth(), CV_16U);
     const SessionFile file = readSession(sidecar.toStdString());
-    QCOMPARE(file.formatVersion, kSessionFormatVersion);
+    QCOMPARE(file.formatVersion, 1);  // no layers: still version 1, which older programs read
     QCOMPARE(file.modelVersion, std::string("test-random"));
 
     auto other = makeWindow(modelPath_);
@@ -612,7 +613,7 @@ void TestStudio::composeMoveAndFlatten() {
     QVERIFY(doc->inComposeMode());
     QVERIFY(window_->addForeground(fgPath));
     QCOMPARE(window_->canvas()->tool(), Tool::MoveLayer);
-    const LayerPlacement start = doc->composeState()->placement;
+    const LayerPlacement start = doc->composeState()->activeLayer()->placement;
     const cv::Rect bounds = layerBounds(cv::Size(80, 100), start);
     QVERIFY(cv::countNonZero(doc->mask()) > 0);
     const cv::Point centre(bounds.x + bounds.width / 2, bounds.y + bounds.height / 2);
@@ -627,7 +628,7 @@ void TestStudio::composeMoveAndFlatten() {
     QTest::mouseMove(canvas, (from + to) / 2);
     QTest::mouseMove(canvas, to);
     QTest::mouseRelease(canvas, Qt::LeftButton, {}, to);
-    const LayerPlacement moved = doc->composeState()->placement;
+    const LayerPlacement moved = doc->composeState()->activeLayer()->placement;
     QVERIFY(std::abs(moved.x - start.x - 50) <= 2);
     QCOMPARE(moved.y, start.y);
     QCOMPARE(doc->mask().at<std::uint16_t>(centre.y, centre.x - 30), std::uint16_t(0));
@@ -636,22 +637,22 @@ void TestStudio::composeMoveAndFlatten() {
     QCOMPARE(doc->image()->at<cv::Vec3b>(5, 5), cv::Vec3b(40, 120, 200));
 
     doc->undoStack()->undo();
-    QCOMPARE(doc->composeState()->placement, start);
+    QCOMPARE(doc->composeState()->activeLayer()->placement, start);
     doc->undoStack()->redo();
 
     // Drag the bottom-right corner handle outwards: the layer grows about the top-left corner.
-    const LayerPlacement beforeScale = doc->composeState()->placement;
+    const LayerPlacement beforeScale = doc->composeState()->activeLayer()->placement;
     const cv::Rect movedBounds = layerBounds(cv::Size(80, 100), beforeScale);
     const QPoint corner = canvas->imageToWidget(QPointF(movedBounds.br().x, movedBounds.br().y)).toPoint();
     const QPoint outwards = corner + (corner - canvas->imageToWidget(QPointF(movedBounds.x, movedBounds.y)).toPoint()) / 2;
     QTest::mousePress(canvas, Qt::LeftButton, {}, corner);
     QTest::mouseMove(canvas, outwards);
     QTest::mouseRelease(canvas, Qt::LeftButton, {}, outwards);
-    const LayerPlacement scaled = doc->composeState()->placement;
+    const LayerPlacement scaled = doc->composeState()->activeLayer()->placement;
     QVERIFY2(scaled.scale > beforeScale.scale * 1.3, qPrintable(QString::number(scaled.scale / beforeScale.scale)));
     QVERIFY(std::abs(scaled.x - beforeScale.x) <= 1 && std::abs(scaled.y - beforeScale.y) <= 1);
     doc->undoStack()->undo();
-    QCOMPARE(doc->composeState()->placement, beforeScale);
+    QCOMPARE(doc->composeState()->activeLayer()->placement, beforeScale);
 
     window_->flatten();
     QVERIFY(!doc->inComposeMode());
@@ -695,6 +696,7 @@ void TestStudio::unsavedChangesAreNotLostSilently() {
     StudioOptions options;
     options.modelPath = modelPath_.toStdString();
     options.confirmClose = true;
+    options.autoHarmonize = false;
     MainWindow window(options);
     window.show();
     QVERIFY(window.openImage(kSampleImage, kSampleMask));

@@ -3,6 +3,7 @@
 //   video_tool info VIDEO FRAMES W H FPS checks an output's frame count, size and frame rate
 //   video_tool csv FILE ROWS             checks a --params-out file: header + ROWS rows of 14 numbers
 //   video_tool background VIDEO BG MASK  checks that VIDEO equals the still BG where MASK is 0
+//   video_tool clip PATH W H FRAMES FPS   writes a colour clip (any size, e.g. odd)
 // Exit 0 when the check holds, 1 with a message otherwise.
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
@@ -104,6 +105,11 @@ int main(int argc, char** argv) {
         if (command == "info" && argc == 7) return info(argv[2], std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]), std::stod(argv[6]));
         if (command == "csv" && argc == 4) return csv(argv[2], std::stoi(argv[3]));
         if (command == "background" && argc == 5) return background(argv[2], argv[3], argv[4]);
+        if (command == "clip" && argc == 7) {  // clip PATH W H FRAMES FPS: a colour clip of any size
+            hz::test::writeClip(argv[2], hz::test::ClipKind::Colour, cv::Size(std::stoi(argv[3]), std::stoi(argv[4])),
+                                std::stoi(argv[5]), std::stod(argv[6]));
+            return 0;
+        }
     } catch (const std::exception& e) {
         return fail(e.what());
     }

@@ -34,7 +34,8 @@ struct ImageInfo {
     cv::Size size;  // as the header declares it (before EXIF orientation)
 };
 // Reads only what is needed for the size: a regular file, a known signature (JPEG, PNG,
-// TIFF, WebP, BMP), within the pixel limit. hz::Error naming the file otherwise.
+// TIFF, WebP, BMP; HEIF/AVIF through libheif, whose size is after the container's rotation),
+// within the pixel limit. hz::Error naming the file otherwise.
 ImageInfo probeImage(const std::string& path);
 // Both headers: hz::Error naming the mask when its size differs from the image's (a quarter
 // turn is let through: EXIF orientation is only known after decoding). Returns the image size.

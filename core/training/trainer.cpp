@@ -378,7 +378,10 @@ TrainSummary train(const TrainOptions& options) {
     // The architecture comes from the weights we continue from; only a fresh network uses --arch.
     const fs::path checkpointModel = checkpointDir(options) / "model.hzm";
     Backbone backbone = options.architecture.empty() ? Backbone::EfficientNetB0 : parseArchitecture(options.architecture);
-    if (options.resume && fs::exists(checkpointModel)) backbone = readModelMetadata(checkpointModel.string()).architecture;
+    if (options.resume && fs::exists(checkpointModel)) {
+        verifyCheckpointManifest(checkpointDir(options));  // before anything parses the checkpoint's files
+        backbone = readModelMetadata(checkpointModel.string()).architecture;
+    }
     else if (!options.initModel.empty()) backbone = readModelMetadata(options.initModel).architecture;
     HarmonizerNet net = makeNetwork(backbone);
     const bool freshPretrained = !options.pretrained.empty() && !options.resume && options.initModel.empty();

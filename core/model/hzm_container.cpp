@@ -11,21 +11,14 @@
 
 namespace hz {
 
-namespace {
-
-constexpr char kMagic[8] = {'H', 'Z', 'M', 'O', 'D', 'E', 'L', '\0'};
-constexpr std::uint8_t kFloat32 = 1;
-constexpr std::uint8_t kInt64 = 2;
-constexpr int kMaxRank = 8;
-
-bool hostIsLittleEndian() {
+bool hzm::hostIsLittleEndian() {
     const std::uint16_t probe = 1;
     std::uint8_t first = 0;
     std::memcpy(&first, &probe, 1);
     return first == 1;
 }
 
-std::uint64_t fnv1a64(const char* data, std::size_t size) {
+std::uint64_t hzm::fnv1a64(const char* data, std::size_t size) {
     std::uint64_t hash = 0xcbf29ce484222325ull;
     for (std::size_t i = 0; i < size; ++i) {
         hash ^= std::uint8_t(data[i]);
@@ -33,6 +26,15 @@ std::uint64_t fnv1a64(const char* data, std::size_t size) {
     }
     return hash;
 }
+
+namespace {
+
+using hzm::fnv1a64;
+using hzm::hostIsLittleEndian;
+using hzm::kFloat32;
+using hzm::kInt64;
+using hzm::kMagic;
+constexpr int kMaxRank = 8;
 
 std::string shapeText(at::IntArrayRef shape) {
     std::ostringstream out;

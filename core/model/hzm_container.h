@@ -12,6 +12,16 @@
 
 namespace hz {
 
+// The layout's constants and helpers, shared by this reader and the writer (model_file.cpp).
+namespace hzm {
+inline constexpr char kMagic[8] = {'H', 'Z', 'M', 'O', 'D', 'E', 'L', '\0'};
+inline constexpr std::uint8_t kFloat32 = 1;  // tensor type codes
+inline constexpr std::uint8_t kInt64 = 2;
+bool hostIsLittleEndian();
+// FNV-1a 64 of the bytes: the file's trailing checksum.
+std::uint64_t fnv1a64(const char* data, std::size_t size);
+}  // namespace hzm
+
 struct HzmContents {
     std::uint32_t formatVersion = 0;
     std::string metadataJson;                    // UTF-8 JSON text, not parsed here

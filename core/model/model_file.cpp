@@ -21,27 +21,13 @@ namespace hz {
 
 namespace {
 
-constexpr char kMagic[8] = {'H', 'Z', 'M', 'O', 'D', 'E', 'L', '\0'};
-constexpr std::uint8_t kFloat32 = 1;
-constexpr std::uint8_t kInt64 = 2;
+using hzm::fnv1a64;
+using hzm::hostIsLittleEndian;
+using hzm::kFloat32;
+using hzm::kInt64;
+using hzm::kMagic;
 
 static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE floats expected");
-
-bool hostIsLittleEndian() {
-    const std::uint16_t probe = 1;
-    std::uint8_t first = 0;
-    std::memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
-std::uint64_t fnv1a64(const char* data, std::size_t size) {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (std::size_t i = 0; i < size; ++i) {
-        hash ^= std::uint8_t(data[i]);
-        hash *= 0x100000001b3ull;
-    }
-    return hash;
-}
 
 class Writer {
 public:

@@ -1,4 +1,5 @@
 #include "cli_common.h"
+#include "interrupt.h"
 
 #include <algorithm>
 #include <cmath>
@@ -48,6 +49,20 @@ void ArgParser::addViewsOption(int defaultViews) {
     addOption("views", "N",
               "test-time views averaged per prediction: 1, 2, 4 or 8 (flips and transposes), default " +
                   std::to_string(defaultViews));
+}
+
+int runCommand(const Command& command, const std::vector<std::string>& args,
+               const std::function<std::string(const std::exception&)>& oneLine) {
+    installInterruptHandler(command.name.c_str());
+    try {
+        return command.run(args);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "harmonizer-cli %s: %s (see --help)\n", command.name.c_str(), e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), oneLine(e).c_str());
+        return 1;
+    }
 }
 
 int maxThreads() { return int(std::max(1u, std::thread::hardware_concurrency())); }

@@ -27,6 +27,12 @@ struct Command {
 
 std::vector<Command>& registry();
 
+// Runs `command` on the arguments that follow its name, with the interrupt handler installed:
+// a UsageError prints one line and returns 2, any other error prints `oneLine(error)` and
+// returns 1. Both programs (harmonizer-cli and harmonizer-cli-full) dispatch through this.
+int runCommand(const Command& command, const std::vector<std::string>& args,
+               const std::function<std::string(const std::exception&)>& oneLine);
+
 // Subcommand files register themselves: `static hz::cli::Registrar r{{"apply", "...", runApply}};`
 struct Registrar {
     explicit Registrar(Command command) { registry().push_back(std::move(command)); }

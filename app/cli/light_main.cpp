@@ -19,7 +19,6 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "app/cli/cli_common.h"
-#include "app/cli/interrupt.h"
 #include "core/paths.h"
 
 namespace {
@@ -54,16 +53,7 @@ int main(int argc, char** argv) {
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
         // As in harmonizer-cli-full: a write past a file-size limit fails, it does not kill us.
         std::signal(SIGXFSZ, SIG_IGN);
-        hz::cli::installInterruptHandler(command.name.c_str());
-        try {
-            return command.run(std::vector<std::string>(args.begin() + 1, args.end()));
-        } catch (const hz::cli::UsageError& e) {
-            std::fprintf(stderr, "harmonizer-cli %s: %s (see --help)\n", command.name.c_str(), e.what());
-            return 2;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), oneLine(e).c_str());
-            return 1;
-        }
+        return hz::cli::runCommand(command, std::vector<std::string>(args.begin() + 1, args.end()), oneLine);
     }
     return runFull(argv);
 }

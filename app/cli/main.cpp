@@ -10,7 +10,6 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "app/cli/cli_common.h"
-#include "app/cli/interrupt.h"
 #include "core/image_io.h"
 #include "core/paths.h"
 #include "core/runtime.h"
@@ -63,16 +62,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& command : hz::cli::registry()) {
         if (command.name != args[0]) continue;
-        hz::cli::installInterruptHandler(command.name.c_str());
-        try {
-            return command.run(std::vector<std::string>(args.begin() + 1, args.end()));
-        } catch (const hz::cli::UsageError& e) {
-            std::fprintf(stderr, "harmonizer-cli %s: %s (see --help)\n", command.name.c_str(), e.what());
-            return 2;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "harmonizer-cli %s: error: %s\n", command.name.c_str(), oneLine(e).c_str());
-            return 1;
-        }
+        return hz::cli::runCommand(command, std::vector<std::string>(args.begin() + 1, args.end()), oneLine);
     }
     std::fprintf(stderr, "harmonizer-cli: unknown command '%s' (see --help)\n", args[0].c_str());
     return 2;

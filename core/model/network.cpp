@@ -216,6 +216,17 @@ HarmonizerNet makeNetwork(Backbone backbone) {
     return HarmonizerNet(options);
 }
 
+torch::Tensor symmetricViews(const torch::Tensor& input, int views) {
+    std::vector<torch::Tensor> list;
+    for (int v = 0; v < views; ++v) {
+        torch::Tensor t = v >= 4 ? input.transpose(2, 3) : input;
+        if (v & 1) t = t.flip({3});
+        if (v & 2) t = t.flip({2});
+        list.push_back(t);
+    }
+    return torch::cat(list, 0).contiguous();
+}
+
 torch::Tensor HarmonizerNetImpl::regress(const torch::Tensor& pooled) {
     const auto f = regressorF(pooled);
     auto g = regressorG(pooled);

@@ -88,18 +88,6 @@ FilterParams paramsFromNetworkOutput(const torch::Tensor& output) {
     return FilterParams::fromArray(array).clamped();
 }
 
-// The first `views` of the 8 symmetries of a square batch [1, C, S, S]: identity, mirror,
-// vertical flip, both (a 180-degree turn), then the same four of the transpose.
-static torch::Tensor symmetricViews(const torch::Tensor& input, int views) {
-    std::vector<torch::Tensor> list;
-    for (int v = 0; v < views; ++v) {
-        torch::Tensor t = v >= 4 ? input.transpose(2, 3) : input;
-        if (v & 1) t = t.flip({3});
-        if (v & 2) t = t.flip({2});
-        list.push_back(t);
-    }
-    return torch::cat(list, 0).contiguous();
-}
 
 struct Predictor::State {
     HarmonizerNet net;

@@ -235,18 +235,6 @@ Inputs makeInputs(int count, int side, int seed) {
     return inputs;
 }
 
-// The first `views` of the 8 symmetries of a square batch [1, C, S, S], in the predictor's
-// order (core/model/predictor.cpp): identity, mirror, vertical flip, both, then the transposes.
-torch::Tensor symmetricViews(const torch::Tensor& input, int views) {
-    std::vector<torch::Tensor> list;
-    for (int v = 0; v < views; ++v) {
-        torch::Tensor t = v >= 4 ? input.transpose(2, 3) : input;
-        if (v & 1) t = t.flip({3});
-        if (v & 2) t = t.flip({2});
-        list.push_back(t);
-    }
-    return torch::cat(list, 0).contiguous();
-}
 
 // Every image one at a time (the predictor's batch of 1), then the 8 views of image 0 as one
 // batch: [K + 8, 6] on the CPU.
@@ -255,8 +243,8 @@ torch::Tensor runAll(const Inputs& inputs, const torch::Device& device, Forward&
     std::vector<torch::Tensor> rows;
     for (std::int64_t k = 0; k < inputs.images.size(0); ++k)
         rows.push_back(forward(inputs.images.narrow(0, k, 1).to(device), inputs.masks.narrow(0, k, 1).to(device)));
-    rows.push_back(forward(symmetricViews(inputs.images.narrow(0, 0, 1), kViews).to(device),
-                           symmetricViews(inputs.masks.narrow(0, 0, 1), kViews).to(device)));
+    rows.push_back(forward(hz::symmetricViews(inputs.images.narrow(0, 0, 1), kViews).to(device),
+                           hz::symmetricViews(inputs.masks.narrow(0, 0, 1), kViews).to(device)));
     return torch::cat(rows, 0).to(torch::kCPU);
 }
 
@@ -440,7 +428,7 @@ Json Checker::timing(hz::HarmonizerNet& net, const torch::Device& device) {
         return [&folded, &device, &image, &mask, views] {
             c10::InferenceMode inference;
             auto x = image.to(device), m = mask.to(device);
-            if (views > 1) x = symmetricViews(x, views), m = symmetricViews(m, views);
+            if (views > 1) x = hz::symmetricViews(x, views), m = hz::symmetricViews(m, views);
             folded.forward(x, m).to(torch::kCPU);
         };
     };

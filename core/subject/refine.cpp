@@ -149,9 +149,9 @@ const std::array<RefineEdgeSpec, 3>& refineEdgeSpecs() {
     // up to 250 px; shift edge in pixels here (Photoshop's is a percentage of its own
     // feathered edge, which has no meaning for a mask that arrives already soft).
     static const std::array<RefineEdgeSpec, 3> specs{{
-        {"radius", "Radius (px)", 0.0, 250.0, 0.0, &RefineEdgeParams::radius},
-        {"shift", "Shift Edge (px)", -100.0, 100.0, 0.0, &RefineEdgeParams::shift},
-        {"feather", "Feather (px)", 0.0, 250.0, 0.0, &RefineEdgeParams::feather},
+        {"radius", "Radius", 0.0, 250.0, 0.0, &RefineEdgeParams::radius, "refine", "px"},
+        {"shift", "Shift Edge", -100.0, 100.0, 0.0, &RefineEdgeParams::shift, "shift", "px"},
+        {"feather", "Feather", 0.0, 250.0, 0.0, &RefineEdgeParams::feather, "feather", "px"},
     }};
     return specs;
 }

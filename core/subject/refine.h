@@ -26,10 +26,12 @@ struct RefineEdgeParams {
     bool isIdentity() const { return radius == 0 && shift == 0 && feather == 0; }
 };
 struct RefineEdgeSpec {
-    const char* key;     // CLI flag and sidecar key: "radius", "shift", "feather"
+    const char* key;     // sidecar key: "radius", "shift", "feather"
     const char* label;   // UI label
     double minimum, maximum, defaultValue;
     double RefineEdgeParams::*member;
+    const char* flag;    // CLI flag without "--": "refine" (the radius), "shift", "feather"
+    const char* unit;    // for help texts: "px"
 };
 const std::array<RefineEdgeSpec, 3>& refineEdgeSpecs();
 

@@ -2,7 +2,7 @@
 #   cmake -DMODE=fails -DCODE=1 -DPATTERN=regex -DDIR=empty_folder -DCMD="cli|arg|arg..." -P subject_cli_check.cmake
 #       the command exits with CODE, prints one line matching PATTERN, and leaves DIR empty
 #       (no output, no temporary file).
-#   cmake -DMODE=mask-format -DCLI=... -DCHECK=image_check -DIMAGE=... -DOUT=mask.png -DSIZE="W;H" -DARGS="..." -P ...
+#   cmake -DMODE=mask-format -DCLI=... -DCHECK=image_check -DIMAGE=... -DOUT=mask.png -DWIDTH=W -DHEIGHT=H -DARGS="..." -P ...
 #       mask writes a 16-bit mask of the image's size.
 #   cmake -DMODE=auto-mask-equals-apply -DCLI=... -DCHECK=... -DMODEL=... -DSUBJECT_MODEL=... -DIMAGE=... -DDIR=... -P ...
 #       harmonize --auto-mask writes exactly what `apply` writes with the mask that `mask` writes and
@@ -45,9 +45,7 @@ elseif(MODE STREQUAL "mask-format")
   file(REMOVE ${OUT})
   separate_arguments(extra UNIX_COMMAND "${ARGS}")
   run_ok(${CLI} mask --image ${IMAGE} -o ${OUT} ${extra})
-  list(GET SIZE 0 width)
-  list(GET SIZE 1 height)
-  run_ok(${CHECK} format ${OUT} ${width} ${height} 16)
+  run_ok(${CHECK} format ${OUT} ${WIDTH} ${HEIGHT} 16)
 
 elseif(MODE STREQUAL "auto-mask-equals-apply")
   file(REMOVE_RECURSE ${DIR})

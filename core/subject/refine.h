@@ -13,6 +13,9 @@ namespace hz::subject {
 // CV_16UC3 BGR at full resolution. Returns CV_32FC1 in [0, 1] of the photo's size whose
 // edges follow the photo's edges (guided filter), not the low-resolution grid.
 cv::Mat upsampleMaskGuided(const cv::Mat& lowRes, const cv::Mat& photoBgr);
+// The same as a 16-bit mask (0..65535), written directly: at 12 MP this saves a 48 MB float
+// image and a pass over it.
+cv::Mat upsampleMaskGuided16(const cv::Mat& lowRes, const cv::Mat& photoBgr);
 
 // Refine Edge, as in the editors users know. One struct and one table of specs drive the
 // editor's dialog, the CLI flags and the tests.
@@ -23,10 +26,12 @@ struct RefineEdgeParams {
     bool isIdentity() const { return radius == 0 && shift == 0 && feather == 0; }
 };
 struct RefineEdgeSpec {
-    const char* key;     // CLI flag and sidecar key: "radius", "shift", "feather"
+    const char* key;     // sidecar key: "radius", "shift", "feather"
     const char* label;   // UI label
     double minimum, maximum, defaultValue;
     double RefineEdgeParams::*member;
+    const char* flag;    // CLI flag without "--": "refine" (the radius), "shift", "feather"
+    const char* unit;    // for help texts: "px"
 };
 const std::array<RefineEdgeSpec, 3>& refineEdgeSpecs();
 

@@ -1,0 +1,70 @@
+# Checks of `harmonizer-cli mask` and `harmonize --auto-mask` that need more than an exit code.
+#   cmake -DMODE=fails -DCODE=1 -DPATTERN=regex -DDIR=empty_folder -DCMD="cli|arg|arg..." -P subject_cli_check.cmake
+#       the command exits with CODE, prints one line matching PATTERN, and leaves DIR empty
+#       (no output, no temporary file).
+#   cmake -DMODE=mask-format -DCLI=... -DCHECK=image_check -DIMAGE=... -DOUT=mask.png -DWIDTH=W -DHEIGHT=H -DARGS="..." -P ...
+#       mask writes a 16-bit mask of the image's size.
+#   cmake -DMODE=auto-mask-equals-apply -DCLI=... -DCHECK=... -DMODEL=... -DSUBJECT_MODEL=... -DIMAGE=... -DDIR=... -P ...
+#       harmonize --auto-mask writes exactly what `apply` writes with the mask that `mask` writes and
+#       the values harmonize reports (--params-out), and keeps the pixels where that mask is 0.
+cmake_minimum_required(VERSION 3.22)
+
+function(fail)
+  string(JOIN "" message ${ARGN})
+  message(FATAL_ERROR "${message}")
+endfunction()
+
+function(run_ok)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    fail("command failed (${code}): ${ARGN}\n${out}${err}")
+  endif()
+endfunction()
+
+if(MODE STREQUAL "fails")
+  file(REMOVE_RECURSE ${DIR})
+  file(MAKE_DIRECTORY ${DIR})
+  string(REPLACE "|" ";" CMD "${CMD}")
+  execute_process(COMMAND ${CMD} RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
+  if(NOT code EQUAL CODE)
+    fail("expected exit ${CODE}, got ${code}: ${err}")
+  endif()
+  string(STRIP "${err}" stripped)
+  if(stripped MATCHES "\n")
+    fail("expected one line, got:\n${err}")
+  endif()
+  if(NOT stripped MATCHES "${PATTERN}")
+    fail("stderr does not match '${PATTERN}': ${err}")
+  endif()
+  file(GLOB left ${DIR}/* ${DIR}/.*)
+  if(left)
+    fail("the failed command left files behind: ${left}")
+  endif()
+
+elseif(MODE STREQUAL "mask-format")
+  file(REMOVE ${OUT})
+  separate_arguments(extra UNIX_COMMAND "${ARGS}")
+  run_ok(${CLI} mask --image ${IMAGE} -o ${OUT} ${extra})
+  run_ok(${CHECK} format ${OUT} ${WIDTH} ${HEIGHT} 16)
+
+elseif(MODE STREQUAL "auto-mask-equals-apply")
+  file(REMOVE_RECURSE ${DIR})
+  file(MAKE_DIRECTORY ${DIR})
+  run_ok(${CLI} mask --subject-model ${SUBJECT_MODEL} --image ${IMAGE} -o ${DIR}/mask.png)
+  run_ok(${CLI} harmonize --auto-mask --model ${MODEL} --subject-model ${SUBJECT_MODEL} --image ${IMAGE}
+         -o ${DIR}/auto.png --params-out ${DIR}/params.json)
+  file(READ ${DIR}/params.json json)
+  set(values)
+  foreach(key temperature brightness contrast saturation highlight shadow)
+    if(NOT json MATCHES "\"${key}\": (-?[01][.][0-9]+)")
+      fail("no ${key} in ${json}")
+    endif()
+    list(APPEND values --${key} ${CMAKE_MATCH_1})
+  endforeach()
+  run_ok(${CLI} apply --image ${IMAGE} --mask ${DIR}/mask.png -o ${DIR}/apply.png ${values})
+  run_ok(${CHECK} equal ${DIR}/apply.png ${DIR}/auto.png)
+  run_ok(${CHECK} background-equal ${IMAGE} ${DIR}/auto.png ${DIR}/mask.png)
+
+else()
+  fail("unknown MODE '${MODE}'")
+endif()

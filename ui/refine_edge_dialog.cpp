@@ -41,7 +41,7 @@ RefineEdgeDialog::RefineEdgeDialog(EditorDocument* document, QWidget* parent)
         spin->setRange(spec.minimum, spec.maximum);
         spin->setDecimals(1);
         spin->setSingleStep(1.0 / kStepsPerPixel);
-        spin->setSuffix(tr(" px"));
+        spin->setSuffix(QStringLiteral(" ") + QString::fromUtf8(spec.unit));
         spin->setKeyboardTracking(false);
         label->setBuddy(slider);
         grid->addWidget(label, int(i), 0);

@@ -1,6 +1,7 @@
 #include "ui/subject_tools.h"
 
 #include <QAction>
+#include <QDialog>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -76,7 +77,7 @@ void SubjectTools::refresh() {
     const auto& compose = document_->composeState();
     const bool busy = selection_->isBusy();
     selectSubject_->setEnabled(image && !busy && (!compose || compose->activeLayer()));
-    refineEdge_->setEnabled(image && !compose && !busy && !dialog_);
+    refineEdge_->setEnabled(image && !compose && !busy && !(dialog_ && dialog_->isVisible()));
 }
 
 void SubjectTools::prepare() { selection_->setThreads(threads_ ? threads_() : 0); }
@@ -92,7 +93,7 @@ bool SubjectTools::selectInBox(const QRect& r, bool subtract) {
         Q_EMIT message(tr("A selection is still running; draw the box again when it is done."));
         return false;
     }
-    if (dialog_) return false;
+    if (dialog_ && dialog_->isVisible()) return false;
     prepare();
     return selection_->selectInBox(cv::Rect(r.x(), r.y(), r.width(), r.height()), subtract);
 }
@@ -107,9 +108,9 @@ bool SubjectTools::refineEdge() {
     if (!refineEdge_->isEnabled()) return false;
     dialog_ = new RefineEdgeDialog(document_, window_);
     dialog_->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog_, &QObject::destroyed, this, &SubjectTools::refresh);
-    refresh();
+    connect(dialog_, &QDialog::finished, this, &SubjectTools::refresh);
     dialog_->open();
+    refresh();
     return true;
 }
 

@@ -34,7 +34,7 @@ void RefineEdgePreview::request(const subject::RefineEdgeParams& params) {
     // Latest wins: a waiting request is replaced. The running one finishes, since it is still
     // newer than the screen, so a continuous drag keeps showing results.
     pending_ = params;
-    if (!watcher_.isRunning()) startNext();
+    if (!inFlight_) startNext();
 }
 
 void RefineEdgePreview::startNext() {
@@ -48,6 +48,7 @@ void RefineEdgePreview::startNext() {
         return;
     }
     running_ = params;
+    inFlight_ = true;
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     const auto cancel = cancel_;
     const auto mask = original_;
@@ -65,6 +66,7 @@ void RefineEdgePreview::startNext() {
 
 void RefineEdgePreview::onDone() {
     RefineResult result = watcher_.result();
+    inFlight_ = false;
     if (!result.error.empty()) {
         Q_EMIT failed(QString::fromStdString(result.error));
     } else if (!closed_ && !result.mask16.empty() && document_ && document_->imageRevision() == imageRevision_) {
@@ -83,7 +85,7 @@ void RefineEdgePreview::show(std::shared_ptr<const cv::Mat> mask) {
 }
 
 bool RefineEdgePreview::isCurrent() const {
-    if (watcher_.isRunning() || pending_) return false;
+    if (inFlight_ || pending_) return false;
     return sameParams(shownParams_, wanted_);
 }
 

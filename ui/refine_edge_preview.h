@@ -1,7 +1,7 @@
 #pragma once
 // Refine Edge's live preview: each request refines the whole mask on a worker (latest wins:
-// a newer request cancels the running one and replaces a waiting one) and shows the result
-// by lending it to the document, outside the undo history. restore() gives the document its
+// a newer request replaces a waiting one; the running one finishes, being newer than the
+// screen) and shows the result by lending it to the document, outside the undo history. restore() gives the document its
 // own mask back, the very buffer it had, so Cancel leaves it bit for bit as it was; commit()
 // restores it and then pushes one undo step to the refined mask.
 #include <QFutureWatcher>
@@ -36,7 +36,7 @@ public:
     void request(const subject::RefineEdgeParams& params);
     // The document shows the result of the latest request (or the original for identity).
     bool isCurrent() const;
-    bool isRunning() const { return watcher_.isRunning(); }
+    bool isRunning() const { return inFlight_; }
     int completedRenders() const { return completed_; }
 
     // Gives the document its own mask back and stops: later results are dropped.
@@ -64,7 +64,8 @@ private:
     std::shared_ptr<std::atomic<bool>> cancel_;
     int completed_ = 0;
     bool lent_ = false;
-    bool closed_ = false;  // the document holds a preview, not its own mask
+    bool closed_ = false;
+    bool inFlight_ = false;  // started, and its result not yet taken on the GUI thread  // the document holds a preview, not its own mask
 };
 
 }  // namespace hz::ui

@@ -96,6 +96,7 @@ bool SubjectSelection::cutOutLayer(int layer) {
 bool SubjectSelection::start(Job job, std::shared_ptr<const cv::Mat> photo, const QString& what) {
     if (!photo || photo->empty()) return false;
     job_ = std::move(job);
+    busy_ = true;
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     const auto cancel = cancel_;
     const auto slot = engine();
@@ -134,6 +135,7 @@ void SubjectSelection::cancel() {
 
 void SubjectSelection::onDone() {
     const SubjectOutcome outcome = watcher_.result();
+    busy_ = false;
     Q_EMIT busyChanged(false, QString());
     if (!outcome.error.empty()) {
         const QString error = QString::fromStdString(outcome.error);

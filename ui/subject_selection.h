@@ -54,7 +54,8 @@ public:
     // Compose mode: the subject of layer `layer`'s own image becomes that layer's mask.
     bool cutOutLayer(int layer);
 
-    bool isBusy() const { return watcher_.isRunning(); }
+    // From the request until its result is applied (or dropped) on the GUI thread.
+    bool isBusy() const { return busy_; }
     Target busyTarget() const { return job_.target; }
     void cancel();
 
@@ -90,6 +91,7 @@ private:
     QFutureWatcher<SubjectOutcome> watcher_;
     std::shared_ptr<std::atomic<bool>> cancel_;
     Job job_;
+    bool busy_ = false;
 };
 
 }  // namespace hz::ui

@@ -104,6 +104,7 @@ private Q_SLOTS:
     void addForegroundOffersCutOut_data();
     void addForegroundOffersCutOut();
     void cutOutLayerSurvivesSession();
+    void composeModeHasNoBoxOrRefine();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const QString& subjectModel);
@@ -419,6 +420,8 @@ void TestSubjectUi::missingModelShowsTheBanner() {
     EditorDocument* doc = window_->document();
     const cv::Mat before = doc->mask().clone();
     const int index = doc->undoStack()->index();
+    // Nothing is loaded at start-up or on opening: the missing file shows only when asked for.
+    QVERIFY(!window_->findChild<QWidget*>("errorBanner")->isVisible());
     if (box)
         QVERIFY(window_->subjectTools()->selectInBox(QRect(10, 10, 200, 200), false));
     else
@@ -505,6 +508,26 @@ void TestSubjectUi::cutOutLayerSurvivesSession() {
     QVERIFY(equalMats(state->layers[0].foreground->alpha16, alpha));
     QVERIFY(equalMats(*window_->document()->image(), composite));
     QVERIFY(equalMats(window_->document()->mask(), mask));
+}
+
+void TestSubjectUi::composeModeHasNoBoxOrRefine() {
+    // The composite's mask there is the union of the layers' masks: the mask tools that edit
+    // it directly are off (as the brush is); Select Subject works on the selected layer.
+    QVERIFY(window_->newComposition(writeBackground()));
+    SubjectTools* tools = window_->subjectTools();
+    QVERIFY(!tools->selectSubjectAction()->isEnabled());  // no layer yet
+    QVERIFY(window_->addForeground(kSampleImage));
+    QVERIFY(tools->selectSubjectAction()->isEnabled());
+    QVERIFY(!tools->refineEdgeAction()->isEnabled());
+    QVERIFY(!tools->refineEdge());
+    window_->canvas()->setFocus();
+    QTest::keyClick(window_->canvas(), Qt::Key_W);
+    QVERIFY(window_->canvas()->tool() != Tool::BoxSelect);
+    QVERIFY(!tools->selectInBox(QRect(10, 10, 100, 100), false));
+    window_->flatten();
+    QVERIFY(tools->refineEdgeAction()->isEnabled());
+    QTest::keyClick(window_->canvas(), Qt::Key_W);
+    QCOMPARE(window_->canvas()->tool(), Tool::BoxSelect);
 }
 
 QTEST_MAIN(TestSubjectUi)

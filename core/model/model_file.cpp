@@ -41,10 +41,10 @@ public:
 };
 
 // Every parameter and buffer by its LibTorch name, in registration order.
-std::vector<std::pair<std::string, torch::Tensor>> namedState(HarmonizerNet& net) {
+std::vector<std::pair<std::string, torch::Tensor>> namedState(torch::nn::Module& net) {
     std::vector<std::pair<std::string, torch::Tensor>> state;
-    for (const auto& item : net->named_parameters()) state.emplace_back(item.key(), item.value());
-    for (const auto& item : net->named_buffers()) state.emplace_back(item.key(), item.value());
+    for (const auto& item : net.named_parameters()) state.emplace_back(item.key(), item.value());
+    for (const auto& item : net.named_buffers()) state.emplace_back(item.key(), item.value());
     return state;
 }
 
@@ -115,7 +115,11 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     object["output_gain"] = metadata.outputGain;
     object["parameter_count"] = double(net->parameterCount());
     const QByteArray json = QJsonDocument(object).toJson(QJsonDocument::Indented);
+    writeHzmModule(path, json.toStdString(), *net);
+}
 
+void writeHzmModule(const std::string& path, const std::string& json, torch::nn::Module& net) {
+    if (!hostIsLittleEndian()) throw Error("cannot write model file '" + path + "': big-endian hosts are not supported");
     const auto state = namedState(net);
     Writer writer;
     writer.putBytes(kMagic, sizeof kMagic);
@@ -124,7 +128,7 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     const std::size_t totalLengthOffset = writer.bytes.size();
     writer.put<std::uint64_t>(0);  // patched below
     writer.put<std::uint64_t>(std::uint64_t(json.size()));
-    writer.putBytes(json.constData(), std::size_t(json.size()));
+    writer.putBytes(json.data(), json.size());
     writer.put<std::uint32_t>(std::uint32_t(state.size()));
     for (const auto& [name, value] : state) {
         const auto tensor = value.detach().to(torch::kCPU).contiguous();

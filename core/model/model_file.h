@@ -51,6 +51,10 @@ std::vector<std::string> restoreOrderKeys();
 // Writes atomically (temporary file + rename). An empty filterOrder is written as
 // restoreOrderKeys(); formatVersion is always the current one. Throws hz::Error.
 void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata);
+// The container written atomically with any module's parameters and buffers (by LibTorch
+// name, registration order) after a UTF-8 JSON metadata text; saveModel and the subject
+// model file (core/subject/subject_model.h) use it. Throws hz::Error.
+void writeHzmModule(const std::string& path, const std::string& metadataJson, torch::nn::Module& module);
 // Loads weights into `net` and returns the metadata. When the file's architecture differs
 // from `net`'s, `net` is replaced by a fresh network of the file's architecture (so hold no
 // references to the old module's parameters across this call, e.g. in an optimizer).

@@ -60,6 +60,17 @@ Backbone parseArchitecture(const std::string& name) {
     throw Error("unknown network architecture '" + name + "' (expected efficientnet-b0 or mobilenet-v2)");
 }
 
+std::vector<BlockSpec> mobileNetV2BlockSpecs() {
+    std::vector<BlockSpec> specs;
+    std::int64_t in = 2 * kStemChannels;
+    for (const auto& stage : kMobileNetV2Stages)
+        for (std::int64_t r = 0; r < stage.repeats; ++r) {
+            specs.push_back({in, stage.outChannels, stage.expandRatio, stage.kernel, r == 0 ? stage.stride : 1});
+            in = stage.outChannels;
+        }
+    return specs;
+}
+
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
     switch (activation) {
         case Activation::Swish: return torch::silu(x);

@@ -112,6 +112,13 @@ private:
 };
 TORCH_MODULE(HarmonizerNet);
 
+// MobileNetV2 1.0's 17 inverted-residual blocks after its 32-channel stem, in order (for
+// other networks on the same backbone: the subject network).
+struct BlockSpec {
+    std::int64_t in, out, expandRatio, kernel, stride;
+};
+std::vector<BlockSpec> mobileNetV2BlockSpecs();
+
 // A fresh network of the given backbone (default options otherwise).
 HarmonizerNet makeNetwork(Backbone backbone);
 

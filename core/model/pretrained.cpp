@@ -59,9 +59,21 @@ void importMobileNetV2(HarmonizerNet& net, const SafeTensors& weights, const std
         weight.narrow(1, 0, 3).copy_(stemWeight.narrow(0, 16 * half, 16));
         setLayer(*stems[half], weight, stemBias.narrow(0, 16 * half, 16));
     }
-    if (net->blocks.size() != 17) throw Error("internal: MobileNetV2 network without 17 blocks");
-    for (std::size_t i = 0; i < net->blocks.size(); ++i) {
-        auto& block = net->blocks[i];
+    importMobileNetV2Blocks(net->blocks, weights, source);
+    importLayer(net->head, weights, "features.18.0", source);
+}
+
+void importMobileNetV2Layer(ConvBnAct& layer, const SafeTensors& weights, const std::string& prefix,
+                            const std::string& source) {
+    torch::NoGradGuard noGrad;
+    importLayer(layer, weights, prefix, source);
+}
+
+void importMobileNetV2Blocks(std::vector<MBConv>& blocks, const SafeTensors& weights, const std::string& source) {
+    torch::NoGradGuard noGrad;
+    if (blocks.size() != 17) throw Error("internal: a MobileNetV2 backbone without 17 blocks");
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        auto& block = blocks[i];
         const std::string prefix = "features." + std::to_string(i + 1) + ".conv.";
         if (block->expand.is_empty()) {  // t = 1: depthwise conv.0.0, projection conv.1
             importLayer(block->depthwise, weights, prefix + "0.0", source);
@@ -72,7 +84,6 @@ void importMobileNetV2(HarmonizerNet& net, const SafeTensors& weights, const std
             importLayer(block->project, weights, prefix + "2", source);
         }
     }
-    importLayer(net->head, weights, "features.18.0", source);
 }
 
 ImageNetClassifier imageNetClassifier(const SafeTensors& weights, const std::string& source) {

@@ -22,6 +22,13 @@ namespace hz {
 // mis-shaped tensor.
 void importMobileNetV2(HarmonizerNet& net, const SafeTensors& weights, const std::string& source);
 
+// The parts, for other networks built on the same backbone (the subject network):
+// one published conv (`prefix`.weight/.bias) into a ConvBnAct as above, and the 17 blocks
+// (`features.1` .. `features.17`).
+void importMobileNetV2Layer(ConvBnAct& layer, const SafeTensors& weights, const std::string& prefix,
+                            const std::string& source);
+void importMobileNetV2Blocks(std::vector<MBConv>& blocks, const SafeTensors& weights, const std::string& source);
+
 // The published ImageNet classifier on the pooled 1280-d features, for checking an import.
 struct ImageNetClassifier {
     torch::Tensor weight, bias;  // [classes, 1280], [classes]

@@ -47,12 +47,7 @@ void gaussianSoften(cv::Mat& maskF, double sigma) {
         cv::boxFilter(maskF, maskF, CV_32F, cv::Size(w, w), cv::Point(-1, -1), true, cv::BORDER_REPLICATE);
 }
 
-cv::Rect boundingBoxOf(const cv::Mat& binary8) {
-    std::vector<cv::Point> points;
-    cv::findNonZero(binary8, points);
-    if (points.empty()) return {};
-    return cv::boundingRect(points);
-}
+cv::Rect boundingBoxOf(const cv::Mat& binary8) { return cv::boundingRect(binary8); }
 
 cv::Rect grown(const cv::Rect& r, int by, cv::Size limits) {
     return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by) & cv::Rect(cv::Point(), limits);

@@ -464,15 +464,16 @@ void MainWindow::buildStatusBar() {
     zoomLabel_ = new QLabel(this);
     zoomLabel_->setObjectName("zoomLabel");
     zoomLabel_->setToolTip(tr("Zoom (Ctrl+0 fit, Ctrl+1 100%, Ctrl+= / Ctrl+- in and out)"));
-    for (QWidget* w : std::initializer_list<QWidget*>{subjectTools_->statusWidget(), progress_, cancelButton_, zoomLabel_, sizeLabel_, inferenceLabel_,
-                                                      renderLabel_, deviceLabel_})
+    for (QWidget* w : std::initializer_list<QWidget*>{subjectTools_->statusWidget(), progress_, cancelButton_, zoomLabel_,
+                                                      sizeLabel_, inferenceLabel_, renderLabel_, deviceLabel_})
         statusBar()->addPermanentWidget(w);
 }
 
 void MainWindow::connectDocument() {
     connect(panel_, &ParamsPanel::valueEdited, this, &MainWindow::onValueEdited);
     connect(subjectTools_, &SubjectTools::error, this, &MainWindow::showError);
-    connect(subjectTools_, &SubjectTools::message, this, [this](const QString& text) { statusBar()->showMessage(text, 10000); });
+    connect(subjectTools_, &SubjectTools::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 10000); });
     connect(panel_, &ParamsPanel::amountEdited, this, &MainWindow::onAmountEdited);
     connect(panel_, &ParamsPanel::harmonizeRequested, this, &MainWindow::harmonize);
     connect(panel_, &ParamsPanel::resetToPredictedRequested, this, &MainWindow::resetToPredicted);

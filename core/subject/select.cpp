@@ -17,9 +17,11 @@ namespace {
 // what surrounds it.
 constexpr double kBoxMargin = 0.12;
 // grabCut's cost grows with its pixels and iterations (one core; on a smooth 3:4 photo with
-// a clear object: 448 px and 4 iterations 170 ms, 320 px and 2 iterations 60 ms); the guided
-// upsampling restores the full-resolution edge, so a moderate size is enough.
-constexpr int kGrabCutLongSide = 384;
+// a clear object: 448 px and 4 iterations 170 ms, 320 px and 2 iterations 60 ms; on the
+// bench's noisier photo with an untrained network's seeds, 384 px 3 iterations 320 ms, 320 px
+// 210 ms on a loaded machine); the guided upsampling restores the full-resolution edge, so a
+// moderate size is enough.
+constexpr int kGrabCutLongSide = 320;
 constexpr int kGrabCutIterations = 3;
 // Network probabilities above this, away from the predicted edge, are taken as certain
 // foreground; the rest of the box is only "probably" foreground or background for grabCut.

@@ -3,14 +3,18 @@
 // need no network: the guided upsampling and Refine Edge at 12 MP.
 #include <opencv2/imgproc.hpp>
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "app/cli/bench.h"
 #include "core/subject/refine.h"
 #include "core/subject/select.h"
+#include "core/subject/subject_model.h"
 
 namespace hz::cli {
 namespace {
@@ -33,6 +37,26 @@ cv::Mat subjectPhoto(cv::Size size) {
     return image;
 }
 
+// Without a shipped subject model: random weights (speed does not depend on them) with
+// BatchNorm statistics taken from one batch of noise, so that eval mode runs at a trained
+// network's scale; written to a temporary file and loaded as users' models are.
+std::string randomSubjectModel(const fs::path& path) {
+    torch::manual_seed(1);
+    subject::SubjectNet net;
+    {
+        torch::NoGradGuard noGrad;
+        net->torch::nn::Module::train(true);
+        for (auto& module : net->modules(false))
+            if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) bn->options.momentum(1.0);
+        net->forward(torch::rand({2, 3, 64, 64}));
+    }
+    net->eval();
+    subject::SubjectModelInfo info;
+    info.modelVersion = "bench-random-init";
+    subject::saveSubjectModel(path.string(), net, info);
+    return path.string();
+}
+
 void benchSubject(const BenchOptions& options, BenchReport& report) {
     const cv::Size large = options.quick ? cv::Size(1000, 750) : cv::Size(4000, 3000);
     const std::string sizeText = std::to_string(large.width) + "x" + std::to_string(large.height);
@@ -52,13 +76,15 @@ void benchSubject(const BenchOptions& options, BenchReport& report) {
     report.add("subject_refine_edge_12mp_ms",
                medianMs(std::min(options.repetitions, 5), [&] { subject::refineEdge(mask, photo, refine); }));
 
-    const std::string modelPath = subject::defaultSubjectModelPath();
+    std::string modelPath = subject::defaultSubjectModelPath();
+    const fs::path temporary = fs::temp_directory_path() / ("hz-bench-subject-" + std::to_string(::getpid()) + ".hzm");
     std::error_code ec;
     if (!fs::exists(modelPath, ec)) {
-        report.note("subject_model", "no subject model at " + modelPath + ": the network's figures are not measured");
-        return;
+        modelPath = randomSubjectModel(temporary);
+        report.note("subject_model", "random-init subject model (none shipped); speed does not depend on the weights");
     }
     subject::SubjectPredictor predictor(modelPath, 0);
+    fs::remove(temporary, ec);
     const int side = predictor.info().inputSize;
     const cv::Mat atInput = subjectPhoto({side, side});
     std::vector<double> forward;
@@ -67,13 +93,13 @@ void benchSubject(const BenchOptions& options, BenchReport& report) {
         forward.push_back(predictor.lastForwardMs());
     });
     std::sort(forward.begin(), forward.end());
-    report.add("subject_forward_ms", forward[forward.size() / 2]);
+    report.add("subject_forward_" + std::to_string(side) + "_ms", forward[forward.size() / 2]);
     report.add("select_subject_12mp_ms", medianMs(std::min(options.repetitions, 5), [&] { subject::selectSubject(predictor, photo); }));
     const cv::Rect box(large.width / 4, large.height / 8, large.width / 2, large.height * 3 / 4);
     report.add("select_in_box_12mp_ms",
                medianMs(std::min(options.repetitions, 5), [&] { subject::selectInBox(predictor, photo, box); }));
-    report.note("subject_inputs", "network at " + std::to_string(side) + "x" + std::to_string(side) + " (" + modelPath +
-                                      "); Select Subject / in box / upsample / Refine Edge (radius 10, shift 4, " +
+    report.note("subject_inputs", "network at " + std::to_string(side) + "x" + std::to_string(side) +
+                                      "; Select Subject / in box / upsample / Refine Edge (radius 10, shift 4, " +
                                       "feather 3) on a synthetic " + sizeText + " 8-bit photo in memory, every core");
 }
 

@@ -10,7 +10,7 @@ namespace hz::subject {
 
 // Regularisation of the colour covariance (guide in [0, 1]). Larger = smoother, closer to
 // the input mask; smaller = follows the photo more closely (and its texture).
-constexpr double kUpsampleEps = 1e-3;  // network mask -> full resolution
+constexpr double kUpsampleEps = 1e-4;  // network mask -> full resolution
 constexpr double kRefineEps = 1e-4;    // Refine Edge's radius: follow the photo's edges closely
 
 // photo: CV_8UC3 / CV_16UC3 BGR; mask: CV_32FC1 of the same size. Window radius r px at the

@@ -70,6 +70,9 @@ void TestSelect::subjectHasThePhotosSize() {
     const cv::Mat mask = selectSubject(*predictor_, image);
     QCOMPARE(mask.type(), CV_16UC1);
     QCOMPARE(mask.size(), image.size());
+    // Nothing is left a hair above 0 or below 65535: the network's near-certain values are exact.
+    QCOMPARE(cv::countNonZero((mask > 0) & (mask < 256)), 0);
+    QCOMPARE(cv::countNonZero((mask < 65535) & (mask > 65535 - 256)), 0);
     // The same photo gives the same mask (the editor's undo and the CLI's --auto-mask rely on it).
     QCOMPARE(cv::norm(mask, selectSubject(*predictor_, image), cv::NORM_INF), 0.0);
 }

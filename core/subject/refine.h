@@ -11,7 +11,9 @@ namespace hz::subject {
 
 // lowRes: CV_32FC1 in [0, 1], any size (e.g. the network's square); photo: CV_8UC3 or
 // CV_16UC3 BGR at full resolution. Returns CV_32FC1 in [0, 1] of the photo's size whose
-// edges follow the photo's edges (guided filter), not the low-resolution grid.
+// edges follow the photo's edges (guided filter), not the low-resolution grid. Values within
+// 256/65535 of 0 or 1 are made exact (a network is never quite sure; a harmonization with
+// the mask must leave the background bit for bit).
 cv::Mat upsampleMaskGuided(const cv::Mat& lowRes, const cv::Mat& photoBgr);
 // The same as a 16-bit mask (0..65535), written directly: at 12 MP this saves a 48 MB float
 // image and a pass over it.

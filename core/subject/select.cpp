@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <string>
 
 #include "core/error.h"
@@ -27,17 +26,6 @@ constexpr int kGrabCutIterations = 3;
 // Network probabilities above this, away from the predicted edge, are taken as certain
 // foreground; the rest of the box is only "probably" foreground or background for grabCut.
 constexpr float kSureForeground = 0.95f;
-
-// The network is never exactly sure (a sigmoid): its background comes out at a few 1/65535
-// and its foreground just short of 65535. Values within this much of either end are made
-// exact, so that a harmonization with the mask leaves the background bit for bit as it was
-// and the subject's inside is fully foreground.
-constexpr std::uint16_t kCertain = 256;  // about 0.4 %
-
-void snapCertain(cv::Mat& mask16) {
-    mask16.setTo(0, mask16 < kCertain);
-    mask16.setTo(65535, mask16 > 65535 - kCertain);
-}
 
 bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
 
@@ -101,7 +89,6 @@ cv::Mat selectSubject(const SubjectPredictor& predictor, const cv::Mat& photoBgr
     // The square is the photo squashed; the upsampling stretches it back to the photo's aspect.
     cv::Mat mask = upsampleMaskGuided16(square, photoBgr);
     if (cancelled(cancel)) return {};
-    snapCertain(mask);
     return mask;
 }
 
@@ -148,7 +135,6 @@ cv::Mat selectInBox(const SubjectPredictor& predictor, const cv::Mat& photoBgr, 
 
     cv::Mat full = upsampleMaskGuided16(combined, crop);
     if (cancelled(cancel)) return {};
-    snapCertain(full);
     cv::Mat out = cv::Mat::zeros(photoBgr.size(), CV_16UC1);
     full(boxInCrop).copyTo(out(clipped));
     return out;

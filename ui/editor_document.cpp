@@ -159,6 +159,7 @@ void EditorDocument::markComposeFileSaved(int layer, const QString& path, const 
     } else {
         compose_->layers[std::size_t(layer)].path = path;
         compose_->layers[std::size_t(layer)].maskPath = maskPath;
+        compose_->layers[std::size_t(layer)].maskInMemory = false;
     }
     Q_EMIT composeChanged();
 }

@@ -29,6 +29,7 @@ struct ComposeLayer {
     std::shared_ptr<const ForegroundLayer> foreground;
     QString path;      // the foreground's file; empty when it only exists in memory (pasted)
     QString maskPath;  // a separate mask file; empty: the file's own alpha (or opaque)
+    bool maskInMemory = false;  // the mask was made here (Cut Out Subject): a session writes it
     LayerPlacement placement;
     QString name() const;
 };

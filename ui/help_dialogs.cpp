@@ -36,6 +36,7 @@ ShortcutsDialog::ShortcutsDialog(const QList<QAction*>& actions, QWidget* parent
     addRow(tr("Show the original while held"), QStringLiteral("\\"));
     addRow(tr("Brush size smaller / larger"), QStringLiteral("[  ]"));
     addRow(tr("Pan with any tool"), tr("Space+drag, middle button"));
+    addRow(tr("Object Selection: take the object out of the mask"), tr("Alt+drag"));
     addRow(tr("Zoom at the cursor"), tr("Wheel"));
     addRow(tr("Fine slider adjustment"), tr("Shift+drag, Shift+wheel"));
     addRow(tr("Reset one slider to its predicted value"), tr("Double-click the slider"));

@@ -18,7 +18,8 @@
 
 namespace hz::ui {
 
-enum class Tool { Pan, Paint, Erase, MoveLayer };
+// BoxSelect: the canvas only shows a cross; ui/box_select_tool draws and reports the box.
+enum class Tool { Pan, Paint, Erase, MoveLayer, BoxSelect };
 
 class ImageCanvas : public QWidget {
     Q_OBJECT

@@ -52,6 +52,8 @@
 #include "ui/help_dialogs.h"
 #include "ui/histogram_widget.h"
 #include "ui/keyboard_focus.h"
+#include "ui/foreground_cutout.h"
+#include "ui/subject_tools.h"
 #include "ui/recent_files.h"
 #include "ui/params_panel.h"
 #include "ui/preview_controller.h"
@@ -107,7 +109,7 @@ struct MainWindow::Actions {
     QAction *undo, *redo, *invertMask, *clearMask, *featherMask, *resetPredicted, *resetZero;
     QAction *fit, *actualSize, *zoomIn, *zoomOut, *overlay, *split, *history, *layers, *histogram;
     QAction *paste, *preferences, *shortcuts, *about;
-    QAction *toolPan, *toolPaint, *toolErase, *toolMove;
+    QAction *toolPan, *toolPaint, *toolErase, *toolMove, *toolBox;
     QAction* harmonize;
     QAction* showOriginal;
 };
@@ -162,6 +164,8 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     setCentralWidget(splitter);
 
     preview_ = new PreviewController(document_, canvas_, this);
+    subjectTools_ = new SubjectTools(document_, canvas_, this, [this] { return workerThreads(); });
+    subjectTools_->setModelPath(options_.subjectModelPath);
 
     buildActions();
     auto* historyDock = new QDockWidget(tr("History"), this);
@@ -296,6 +300,8 @@ void MainWindow::buildActions() {
     a.toolErase = tool(tr("&Erase Mask"), tr("E"), int(Tool::Erase), tr("Erase from the mask (E)"));
     a.toolMove = tool(tr("&Move Foreground"), tr("V"), int(Tool::MoveLayer),
                       tr("Compose mode: drag the foreground to move it, drag a corner to scale it (V)"));
+    a.toolBox = tool(tr("&Object Selection"), tr("W"), int(Tool::BoxSelect),
+                     tr("Drag a box around an object to add it to the mask; hold Alt to remove it (W)"));
     a.toolPan->setChecked(true);
 
     a.harmonize = make(tr("&Harmonize"), QKeySequence(tr("Ctrl+H")), &MainWindow::harmonize);
@@ -304,12 +310,13 @@ void MainWindow::buildActions() {
     a.preferences = make(tr("Pre&ferences…"), QKeySequence(tr("Ctrl+,")), &MainWindow::editPreferences);
     a.shortcuts = make(tr("&Keyboard Shortcuts"), QKeySequence(tr("F1")), &MainWindow::showShortcuts);
     a.about = make(tr("&About"), {}, &MainWindow::showAbout);
-    for (QAction* action : {a.overlay, a.split, a.toolPan, a.toolPaint, a.toolErase, a.toolMove})
+    for (QAction* action : {a.overlay, a.split, a.toolPan, a.toolPaint, a.toolErase, a.toolMove, a.toolBox})
         action->setShortcutContext(Qt::WindowShortcut);
     // Short words for the text-only tool bar; the menus keep the full names.
     const std::pair<QAction*, QString> toolBarNames[] = {
         {a.open, tr("Open")},          {a.exportImage, tr("Export")}, {a.toolPan, tr("Hand")},
         {a.toolPaint, tr("Paint")},    {a.toolErase, tr("Erase")},    {a.toolMove, tr("Move")},
+        {a.toolBox, tr("Object")},
         {a.flatten, tr("Flatten")},    {a.overlay, tr("Mask")},       {a.split, tr("Split")},
         {a.fit, tr("Fit")},            {a.actualSize, tr("100%")}};
     for (const auto& [action, name] : toolBarNames) {
@@ -350,8 +357,6 @@ void MainWindow::buildMenus() {
     edit->addSeparator();
     edit->addAction(a.paste);
     edit->addSeparator();
-    edit->addActions({a.invertMask, a.clearMask, a.featherMask});
-    edit->addSeparator();
     edit->addActions({a.resetPredicted, a.resetZero});
     edit->addSeparator();
     edit->addAction(a.preferences);
@@ -361,8 +366,13 @@ void MainWindow::buildMenus() {
     view->addSeparator();
     view->addActions({a.overlay, a.split, a.history, a.layers, a.histogram});
 
+    QMenu* mask = menuBar()->addMenu(tr("&Mask"));
+    mask->addActions({subjectTools_->selectSubjectAction(), subjectTools_->refineEdgeAction()});
+    mask->addSeparator();
+    mask->addActions({a.invertMask, a.clearMask, a.featherMask});
+
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
-    tools->addActions({a.toolPan, a.toolPaint, a.toolErase, a.toolMove});
+    tools->addActions({a.toolPan, a.toolPaint, a.toolErase, a.toolBox, a.toolMove});
 
     QMenu* image = menuBar()->addMenu(tr("&Image"));
     image->addAction(a.harmonize);
@@ -396,7 +406,8 @@ void MainWindow::buildToolBars() {
     bar->setMovable(false);
     bar->addActions({a.open, a.exportImage});
     bar->addSeparator();
-    bar->addActions({a.toolPan, a.toolPaint, a.toolErase, a.toolMove, a.flatten});
+    bar->addActions({a.toolPan, a.toolPaint, a.toolErase, a.toolBox, subjectTools_->selectSubjectAction(), a.toolMove,
+                     a.flatten});
     bar->addSeparator();
 
     auto addSpin = [&](const QString& label, int lo, int hi, int value, const QString& suffix, const QString& tip) {
@@ -453,13 +464,16 @@ void MainWindow::buildStatusBar() {
     zoomLabel_ = new QLabel(this);
     zoomLabel_->setObjectName("zoomLabel");
     zoomLabel_->setToolTip(tr("Zoom (Ctrl+0 fit, Ctrl+1 100%, Ctrl+= / Ctrl+- in and out)"));
-    for (QWidget* w : std::initializer_list<QWidget*>{progress_, cancelButton_, zoomLabel_, sizeLabel_, inferenceLabel_,
-                                                      renderLabel_, deviceLabel_})
+    for (QWidget* w : std::initializer_list<QWidget*>{subjectTools_->statusWidget(), progress_, cancelButton_, zoomLabel_,
+                                                      sizeLabel_, inferenceLabel_, renderLabel_, deviceLabel_})
         statusBar()->addPermanentWidget(w);
 }
 
 void MainWindow::connectDocument() {
     connect(panel_, &ParamsPanel::valueEdited, this, &MainWindow::onValueEdited);
+    connect(subjectTools_, &SubjectTools::error, this, &MainWindow::showError);
+    connect(subjectTools_, &SubjectTools::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 10000); });
     connect(panel_, &ParamsPanel::amountEdited, this, &MainWindow::onAmountEdited);
     connect(panel_, &ParamsPanel::harmonizeRequested, this, &MainWindow::harmonize);
     connect(panel_, &ParamsPanel::resetToPredictedRequested, this, &MainWindow::resetToPredicted);
@@ -533,7 +547,7 @@ void MainWindow::refreshActions() {
     for (QAction* action : {a.loadMask, a.saveMask, a.saveSession, a.saveSessionAs, a.exportImage, a.fit,
                             a.actualSize, a.zoomIn, a.zoomOut, a.resetZero})
         action->setEnabled(image);
-    for (QAction* action : {a.invertMask, a.clearMask, a.featherMask, a.toolPaint, a.toolErase})
+    for (QAction* action : {a.invertMask, a.clearMask, a.featherMask, a.toolPaint, a.toolErase, a.toolBox})
         action->setEnabled(image && !compose);
     a.loadMask->setEnabled(image && !compose);
     a.addForeground->setEnabled(compose);
@@ -545,7 +559,8 @@ void MainWindow::refreshActions() {
     panel_->harmonizeButton()->setEnabled(image && !isHarmonizing());
     panel_->resetPredictedButton()->setEnabled(image && document_->predicted().has_value());
     canvas_->setPaintingEnabled(image && !compose);
-    if (compose && (canvas_->tool() == Tool::Paint || canvas_->tool() == Tool::Erase)) setTool(int(Tool::Pan));
+    if (compose && (canvas_->tool() == Tool::Paint || canvas_->tool() == Tool::Erase || canvas_->tool() == Tool::BoxSelect))
+        setTool(int(Tool::Pan));
     if (!layer && canvas_->tool() == Tool::MoveLayer) setTool(int(Tool::Pan));
 }
 
@@ -610,10 +625,11 @@ void MainWindow::setTool(int tool) {
     QAction* action = tool == int(Tool::Paint)   ? a.toolPaint
                       : tool == int(Tool::Erase) ? a.toolErase
                       : tool == int(Tool::MoveLayer) ? a.toolMove
+                      : tool == int(Tool::BoxSelect) ? a.toolBox
                                                      : a.toolPan;
     action->setChecked(true);
     // Painting blind is no fun: show the mask when a mask tool is picked.
-    if (tool == int(Tool::Paint) || tool == int(Tool::Erase)) a.overlay->setChecked(true);
+    if (tool == int(Tool::Paint) || tool == int(Tool::Erase) || tool == int(Tool::BoxSelect)) a.overlay->setChecked(true);
 }
 
 void MainWindow::setOverlayVisible(bool visible) { actions_->overlay->setChecked(visible); }
@@ -730,10 +746,12 @@ bool MainWindow::saveSession(const QString& path) {
             }
             for (int i = 0; i < int(state->layers.size()); ++i) {
                 const ComposeLayer& layer = state->layers[std::size_t(i)];
-                if (!layer.path.isEmpty()) continue;
-                const QString layerPath = stem + QStringLiteral(".layer%1.png").arg(i + 1);
+                if (!layer.path.isEmpty() && !layer.maskInMemory) continue;
+                // A file layer whose mask was cut out here keeps its file; only the mask is new.
+                const QString layerPath =
+                    layer.path.isEmpty() ? stem + QStringLiteral(".layer%1.png").arg(i + 1) : layer.path;
                 const QString layerMask = stem + QStringLiteral(".layer%1.mask.png").arg(i + 1);
-                writeImageAtomic(toStd(layerPath), layer.foreground->pixels);
+                if (layer.path.isEmpty()) writeImageAtomic(toStd(layerPath), layer.foreground->pixels);
                 writeImageAtomic(toStd(layerMask), layer.foreground->alpha16);
                 document_->markComposeFileSaved(i, layerPath, layerMask);
             }
@@ -1293,7 +1311,6 @@ void MainWindow::chooseAndAddForeground() {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Add Foreground (its alpha channel becomes the mask)"), lastDirectory_, kImageFilter);
     if (path.isEmpty()) return;
-    QString mask;
     const ForegroundLayer probe = [&] {
         try {
             return loadForeground(toStd(path));
@@ -1302,9 +1319,24 @@ void MainWindow::chooseAndAddForeground() {
         }
     }();
     if (!probe.pixels.empty() && !probe.hadAlpha)
-        mask = QFileDialog::getOpenFileName(this, tr("Mask for the foreground (Cancel: use the whole image)"),
-                                            QFileInfo(path).absolutePath(), kImageFilter);
-    addForeground(path, mask);
+        addForegroundAsking(path);
+    else
+        addForeground(path);
+}
+
+bool MainWindow::addForegroundAsking(const QString& path) {
+    switch (askForegroundMask(this, QFileInfo(path).fileName())) {
+        case ForegroundMaskChoice::CutOutSubject:
+            return addForeground(path) && subjectTools_->cutOutLayer(document_->composeState()->active);
+        case ForegroundMaskChoice::MaskFile: {
+            const QString mask = QFileDialog::getOpenFileName(this, tr("Mask for the foreground"),
+                                                              QFileInfo(path).absolutePath(), kImageFilter);
+            return !mask.isEmpty() && addForeground(path, mask);
+        }
+        case ForegroundMaskChoice::WholeImage: return addForeground(path);
+        case ForegroundMaskChoice::Cancel: break;
+    }
+    return false;
 }
 
 void MainWindow::askAndFeather() {

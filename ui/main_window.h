@@ -34,11 +34,13 @@ class ImageCanvas;
 class HistogramWidget;
 class LayersPanel;
 class RecentFiles;
+class SubjectTools;
 class ParamsPanel;
 class PreviewController;
 
 struct StudioOptions {
     std::string modelPath;  // empty = defaultModelPath()
+    std::string subjectModelPath;  // Select Subject's network; empty = subject::defaultSubjectModelPath()
     std::string device;     // auto | cpu | cuda (see hz::parseDeviceChoice); empty = the preferences'
     int threads = 0;        // inference and export threads; 0 = the preferences' (all cores but one)
     // Harmonize when an image opens with a mask; unset = the preferences' (tests pin it).
@@ -88,6 +90,10 @@ public:
     bool addForegroundLayer(ForegroundLayer foreground, const QString& path = {}, const QString& maskPath = {});
     void removeLayer(int index);
     LayersPanel* layersPanel() const { return layers_; }
+    // Add Foreground for a photo without alpha: asks whether to cut out its subject, take a
+    // mask file or use the whole image (ui/foreground_cutout).
+    bool addForegroundAsking(const QString& path);
+    SubjectTools* subjectTools() const { return subjectTools_; }
     void flatten();
     void invertMask();
     void clearMask();
@@ -188,6 +194,7 @@ private:
     QLabel* bannerText_ = nullptr;
     QUndoView* historyView_ = nullptr;
     LayersPanel* layers_ = nullptr;
+    SubjectTools* subjectTools_ = nullptr;
     QDockWidget* layersDock_ = nullptr;
 
     QLabel* sizeLabel_ = nullptr;

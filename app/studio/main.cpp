@@ -27,15 +27,26 @@
 #include "ui/main_window.h"
 #include "ui/preview_controller.h"
 #include "ui/studio_benchmark.h"
+#include "ui/subject_selection.h"
+#include "ui/subject_tools.h"
 
 namespace {
 
 using hz::ui::settle;
 using hz::ui::waitFor;
 
-int takeScreenshot(hz::ui::MainWindow& window, const QString& path, bool harmonize, const std::string& modelPath) {
+int takeScreenshot(hz::ui::MainWindow& window, const QString& path, bool harmonize, const std::string& modelPath,
+                   bool selectSubject) {
     auto* preview = window.preview();
     waitFor([&] { return !window.document()->hasImage() || window.canvas()->previewGeneration() > 0; }, 20000, 5);
+    if (selectSubject && window.document()->hasImage()) {
+        // Select Subject first, so that Harmonize (if asked for) works on the network's mask.
+        hz::ui::SubjectSelection* selection = window.subjectTools()->selection();
+        if (window.subjectTools()->selectSubject())
+            waitFor([&] { return !selection->isBusy(); }, 120000, 5);
+        if (!window.lastError().isEmpty())
+            std::fprintf(stderr, "harmonizer-studio: note: %s\n", qPrintable(window.lastError()));
+    }
     if (harmonize && !std::filesystem::exists(modelPath)) {
         std::fprintf(stderr, "harmonizer-studio: note: no model at %s; the screenshot shows the unharmonized sample\n",
                      modelPath.c_str());
@@ -66,6 +77,9 @@ struct CommandLine {
     const QCommandLineOption samples{"bench-samples", "slider changes measured by --benchmark", "N", "60"};
     const QCommandLineOption screenshot{"screenshot", "save a grab of the window to FILE and exit", "FILE"};
     const QCommandLineOption harmonizeFirst{"harmonize", "with --screenshot: press Harmonize first"};
+    const QCommandLineOption selectSubject{"select-subject", "with --screenshot: run Select Subject first"};
+    const QCommandLineOption subjectModel{"subject-model", "Select Subject's model file (default: the shipped one)",
+                                          "PATH"};
     const QCommandLineOption split{"split", "start in split before/after view"};
     const QCommandLineOption overlay{"overlay", "start with the mask overlay shown"};
     const QCommandLineOption background{"background", "start a composition on this background", "FILE"};
@@ -81,8 +95,8 @@ struct CommandLine {
         parser.addVersionOption();
         parser.addPositionalArgument("image", "composite image, or a .hzsession file", "[IMAGE | SESSION]");
         parser.addPositionalArgument("mask", "foreground mask of the same size", "[MASK]");
-        parser.addOptions({model, device, threads, benchmark, samples, screenshot, harmonizeFirst, split, overlay,
-                           background, foreground, foregroundMask});
+        parser.addOptions({model, subjectModel, device, threads, benchmark, samples, screenshot, harmonizeFirst,
+                           selectSubject, split, overlay, background, foreground, foregroundMask});
     }
 };
 
@@ -138,6 +152,7 @@ int main(int argc, char** argv) {
 
     hz::ui::StudioOptions options;
     options.modelPath = parser.value(cl.model).toStdString();
+    options.subjectModelPath = parser.value(cl.subjectModel).toStdString();
     options.threads = std::max(0, parser.value(cl.threads).toInt());
     try {
         hz::parseDeviceChoice(parser.value(cl.device).toStdString());  // reject a typo now, not at Harmonize
@@ -181,6 +196,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(cl.overlay)) window.setOverlayVisible(true);
 
     if (parser.isSet(cl.screenshot)) return takeScreenshot(window, parser.value(cl.screenshot), parser.isSet(cl.harmonizeFirst),
-                              options.modelPath.empty() ? hz::defaultModelPath() : options.modelPath);
+                              options.modelPath.empty() ? hz::defaultModelPath() : options.modelPath,
+                              parser.isSet(cl.selectSubject));
     return app.exec();
 }

@@ -64,6 +64,14 @@ cv::Mat graphCut(const cv::Mat& crop8, const cv::Mat& p, const cv::Rect& boxInCr
     // Its colour models need a few samples of each side.
     if (background < 16) return {};
     cv::Mat bgModel, fgModel;
+    // grabCut's colour models start from k-means seeded by the calling thread's cv::theRNG():
+    // a fixed seed gives the same box the same mask on any thread (the editor's worker, the
+    // CLI), whatever that thread drew before. The caller's generator is put back afterwards.
+    struct SeededRng {
+        std::uint64_t saved = cv::theRNG().state;
+        SeededRng() { cv::theRNG().state = 0xffffffffu; }  // OpenCV's own default seed
+        ~SeededRng() { cv::theRNG().state = saved; }
+    } seeded;
     try {
         cv::grabCut(crop8, trimap, cv::Rect(), bgModel, fgModel, kGrabCutIterations, cv::GC_INIT_WITH_MASK);
     } catch (const cv::Exception&) {

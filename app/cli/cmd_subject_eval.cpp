@@ -26,6 +26,7 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     parser.addOption("limit", "N", "at most N items, evenly spread (default all)");
     parser.addOption("csv", "FILE", "per-item scores: name,group,mode,iou,boundary_f");
     parser.addOption("threads", "N", "LibTorch threads, default every core");
+    parser.addFlag("no-graph-cut", "score the box tool without its graph-cut clean-up (the network's mask alone)");
     std::vector<std::string> args = argsIn;
     const auto dataDirs = takeRepeated(args, "data");
     if (!parser.parse(args)) return 0;
@@ -48,7 +49,7 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     const subject::SubjectPredictor predictor(parser.optional("subject-model").value_or(""), parser.threads());
     std::ostringstream perItem;
     if (csv) perItem << "name,group,mode,iou,boundary_f\n";
-    const auto result = subject::evaluateSubject(predictor, data, items, csv ? &perItem : nullptr);
+    const auto result = subject::evaluateSubject(predictor, data, items, csv ? &perItem : nullptr, !parser.has("no-graph-cut"));
     if (csv) writeFileAtomic(*csv, perItem.str());
 
     std::printf("eval-subject: %s (%s), %zu items\n", predictor.modelPath().c_str(), predictor.info().modelVersion.c_str(),

@@ -103,7 +103,7 @@ cv::Mat selectSubject(const SubjectPredictor& predictor, const cv::Mat& photoBgr
 }
 
 cv::Mat selectInBox(const SubjectPredictor& predictor, const cv::Mat& photoBgr, const cv::Rect& box,
-                    const std::atomic<bool>* cancel) {
+                    const std::atomic<bool>* cancel, const SelectInBoxOptions& options) {
     requirePhoto(photoBgr);
     const cv::Rect bounds(cv::Point(), photoBgr.size());
     const cv::Rect clipped = box & bounds;
@@ -133,7 +133,7 @@ cv::Mat selectInBox(const SubjectPredictor& predictor, const cv::Mat& photoBgr, 
     const cv::Rect boxSmall = cv::Rect(tl, br) & cv::Rect(cv::Point(), small);
 
     cv::Mat combined = p;
-    const cv::Mat cut = boxSmall.area() > 0 ? graphCut(crop8, p, boxSmall) : cv::Mat();
+    const cv::Mat cut = options.graphCut && boxSmall.area() > 0 ? graphCut(crop8, p, boxSmall) : cv::Mat();
     if (!cut.empty() && agreement(p(boxSmall) > 0.5f, cut(boxSmall) > 0.5f) >= kMinAgreement) {
         // The mean of the two: where they agree it stays on that side; where they disagree it
         // is near 0.5 and the guided upsampling decides by the photo's colours. (Measured

@@ -20,7 +20,10 @@ cv::Mat selectSubject(const SubjectPredictor& predictor, const cv::Mat& photoBgr
 // The object inside `box` (photo coordinates; clipped to the photo; hz::Error when empty after
 // clipping): the network runs on the box with a margin around it, cv::grabCut seeded with the
 // network's mask cleans it, and everything outside the box is 0. Same output as selectSubject.
+struct SelectInBoxOptions {
+    bool graphCut = true;  // false: the network's mask alone (eval-subject --no-graph-cut compares)
+};
 cv::Mat selectInBox(const SubjectPredictor& predictor, const cv::Mat& photoBgr, const cv::Rect& box,
-                    const std::atomic<bool>* cancel = nullptr);
+                    const std::atomic<bool>* cancel = nullptr, const SelectInBoxOptions& options = {});
 
 }  // namespace hz::subject

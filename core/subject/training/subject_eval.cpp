@@ -44,7 +44,7 @@ MaskScore scoreMask(const cv::Mat& predicted16, const cv::Mat& truth8, int toler
 }
 
 SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const training::TrainingData& data,
-                                  const std::vector<int>& items, std::ostream* perItem) {
+                                  const std::vector<int>& items, std::ostream* perItem, bool graphCut) {
     SubjectEvaluation evaluation;
     double wholeMs = 0;
     for (const int index : items) {
@@ -63,7 +63,7 @@ SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const train
         }
         const cv::Rect box = maskBox(item.mask);
         if (box.empty()) continue;
-        const cv::Mat mask = selectInBox(predictor, photo, box);
+        const cv::Mat mask = selectInBox(predictor, photo, box, nullptr, {graphCut});
         const MaskScore score = scoreMask(mask, item.mask);
         evaluation.box.add(score);
         if (salient) evaluation.boxSalient.add(score);

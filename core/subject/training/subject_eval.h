@@ -36,6 +36,7 @@ struct SubjectEvaluation {
 // Select Subject on the whole photo. `perItem` (may be null) gets CSV lines
 // "name,group,mode,iou,boundary_f".
 SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const training::TrainingData& data,
-                                  const std::vector<int>& items, std::ostream* perItem = nullptr);
+                                  const std::vector<int>& items, std::ostream* perItem = nullptr,
+                                  bool graphCut = true);
 
 }  // namespace hz::subject

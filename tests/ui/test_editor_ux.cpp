@@ -38,6 +38,7 @@
 #include "ui/histogram_widget.h"
 #include "ui/image_canvas.h"
 #include "ui/layers_panel.h"
+#include "tests/ui/ui_test_helpers.h"
 #include "ui/main_window.h"
 #include "ui/params_panel.h"
 #include "ui/preferences.h"
@@ -46,6 +47,8 @@
 
 using namespace hz;
 using namespace hz::ui;
+using hz::test::equalMats;
+using hz::test::whenModal;
 
 namespace {
 
@@ -53,28 +56,10 @@ const QString kSampleImage = QStringLiteral(HZ_SAMPLE_DIR "/composite.jpg");
 const QString kSampleMask = QStringLiteral(HZ_SAMPLE_DIR "/mask.png");
 constexpr int kWait = 60000;
 
-bool equalMats(const cv::Mat& a, const cv::Mat& b) {
-    return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0.0;
-}
-
 QAction* findAction(QWidget* window, const QString& text) {
     for (QAction* action : window->findChildren<QAction*>())
         if (action->text().remove('&').remove(QStringLiteral("…")) == text) return action;
     return nullptr;
-}
-
-// Runs `answer` on the next modal dialog of type T from inside its event loop.
-template <typename T, typename F>
-std::shared_ptr<QTimer> whenModal(F answer) {
-    auto timer = std::make_shared<QTimer>();
-    QObject::connect(timer.get(), &QTimer::timeout, [timer = timer.get(), answer] {
-        auto* dialog = qobject_cast<T*>(QApplication::activeModalWidget());
-        if (!dialog) return;
-        timer->stop();
-        answer(dialog);
-    });
-    timer->start(30);
-    return timer;
 }
 
 }  // namespace

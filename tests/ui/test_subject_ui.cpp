@@ -35,6 +35,7 @@
 #include "ui/box_select_tool.h"
 #include "ui/editor_document.h"
 #include "ui/image_canvas.h"
+#include "tests/ui/ui_test_helpers.h"
 #include "ui/main_window.h"
 #include "ui/preview_controller.h"
 #include "ui/refine_edge_dialog.h"
@@ -44,30 +45,14 @@
 
 using namespace hz;
 using namespace hz::ui;
+using hz::test::equalMats;
+using hz::test::whenModal;
 
 namespace {
 
 const QString kSampleImage = QStringLiteral(HZ_SAMPLE_DIR "/composite.jpg");
 const QString kSampleMask = QStringLiteral(HZ_SAMPLE_DIR "/mask.png");
 constexpr int kWait = 120000;
-
-bool equalMats(const cv::Mat& a, const cv::Mat& b) {
-    return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0.0;
-}
-
-// Runs `answer` on the next modal dialog of type T from inside its event loop.
-template <typename T, typename F>
-std::shared_ptr<QTimer> whenModal(F answer) {
-    auto timer = std::make_shared<QTimer>();
-    QObject::connect(timer.get(), &QTimer::timeout, [timer = timer.get(), answer] {
-        auto* dialog = qobject_cast<T*>(QApplication::activeModalWidget());
-        if (!dialog) return;
-        timer->stop();
-        answer(dialog);
-    });
-    timer->start(30);
-    return timer;
-}
 
 QToolButton* toolBarButton(MainWindow& window, QAction* action) {
     for (QToolBar* bar : window.findChildren<QToolBar*>())

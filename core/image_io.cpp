@@ -402,8 +402,8 @@ cv::Size headerSize(const std::string& path, const std::string& bytes, Format fo
 // PNG through libpng itself: OpenCV's decoder lets libpng print "libpng error: ..." lines
 // that name no file. Same result as OpenCV's IMREAD_UNCHANGED: 8/16-bit, gray (1 channel),
 // BGR (3) or BGRA (4, also for gray+alpha and transparency chunks); no gamma applied.
-// Warnings (e.g. a known-incorrect sRGB profile) are common in good files and ignored;
-// errors, benign ones included (missing or extra image data), fail naming the file.
+// Warnings are common in good files and ignored; errors, benign ones included (missing or
+// extra image data), fail naming the file, except libpng's known-incorrect sRGB profile check.
 struct PngReader {
     std::jmp_buf jump;
     std::string message;
@@ -439,6 +439,10 @@ cv::Mat decodePng(const std::string& path, const std::string& bytes) {
     if (!info) png_error(png, "out of memory");
     png_set_read_fn(png, &reader, pngRead);
     png_set_benign_errors(png, 0);
+    // libpng 1.6 reports the ICC profiles it knows to be slightly wrong copies of sRGB (common
+    // in files from older Photoshop and HP software) as a benign error, which the line above
+    // would make fatal: the pixels are fine, so that one check is skipped.
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
     png_read_info(png, info);
     const int colorType = png_get_color_type(png, info);
     const int bitDepth = png_get_bit_depth(png, info);

@@ -43,14 +43,7 @@ cv::Mat subjectPhoto(cv::Size size) {
 std::string randomSubjectModel(const fs::path& path) {
     torch::manual_seed(1);
     subject::SubjectNet net;
-    {
-        torch::NoGradGuard noGrad;
-        net->torch::nn::Module::train(true);
-        for (auto& module : net->modules(false))
-            if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) bn->options.momentum(1.0);
-        net->forward(torch::rand({2, 3, 64, 64}));
-    }
-    net->eval();
+    subject::recalibrateSubjectBatchNorm(net, torch::rand({2, 3, 64, 64}));
     subject::SubjectModelInfo info;
     info.modelVersion = "bench-random-init";
     subject::saveSubjectModel(path.string(), net, info);

@@ -61,7 +61,7 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     printRow("all items", result.box);
     printRow("salient items", result.boxSalient);
     for (const auto& [group, sum] : result.boxByGroup) printRow(group.c_str(), sum);
-    std::printf("mean Select Subject time %.1f ms per photo (photos up to %s)\n", result.milliseconds, "their stored size");
+    std::printf("mean Select Subject time %.1f ms per photo, at each photo's stored size\n", result.milliseconds);
     return 0;
 }
 

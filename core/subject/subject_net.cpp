@@ -127,6 +127,22 @@ std::int64_t SubjectNetImpl::parameterCount() const {
     return count;
 }
 
+void recalibrateSubjectBatchNorm(SubjectNet& net, const torch::Tensor& rgb) {
+    torch::NoGradGuard noGrad;
+    // Plain training mode for every BatchNorm (SubjectNetImpl::train keeps the encoder's in
+    // eval mode) and momentum 1: the running statistics become this batch's.
+    net->torch::nn::Module::train(true);
+    std::vector<std::pair<torch::nn::BatchNorm2dImpl*, double>> momenta;
+    for (auto& module : net->modules(false))
+        if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+            momenta.emplace_back(bn, bn->options.momentum().value_or(0.1));
+            bn->options.momentum(1.0);
+        }
+    net->forward(rgb);
+    for (auto& [bn, momentum] : momenta) bn->options.momentum(momentum);
+    net->eval();
+}
+
 void importSubjectEncoder(SubjectNet& net, const SafeTensors& weights, const std::string& source) {
     importMobileNetV2Layer(net->stem, weights, "features.0.0", source);
     importMobileNetV2Blocks(net->blocks, weights, source);

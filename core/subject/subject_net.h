@@ -53,6 +53,12 @@ private:
 };
 TORCH_MODULE(SubjectNet);
 
+// Sets every BatchNorm's running statistics, the encoder's included, to this batch's (no
+// gradients): gives a randomly initialised network (tests, the benchmark without a shipped
+// model) well-scaled activations in eval mode, as recalibrateBatchNorm does for HarmonizerNet.
+// Leaves the network in eval mode.
+void recalibrateSubjectBatchNorm(SubjectNet& net, const torch::Tensor& rgb);
+
 // Copies the ImageNet MobileNetV2 weights (torchvision naming, BatchNorm folded into biases:
 // see shared/pretrained/README.md) into the encoder. Throws hz::Error naming `source`.
 void importSubjectEncoder(SubjectNet& net, const hz::SafeTensors& weights, const std::string& source);

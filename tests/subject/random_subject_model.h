@@ -13,18 +13,7 @@ namespace hz::test {
 inline hz::subject::SubjectNet randomSubjectNet(std::uint64_t seed) {
     torch::manual_seed(seed);
     hz::subject::SubjectNet net;
-    {
-        // One pass in plain training mode (every BatchNorm, the encoder's too) with momentum 1
-        // sets the running statistics to this batch's.
-        torch::NoGradGuard noGrad;
-        net->torch::nn::Module::train(true);
-        for (auto& module : net->modules(false))
-            if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) bn->options.momentum(1.0);
-        net->forward(torch::rand({4, 3, 64, 64}));
-        for (auto& module : net->modules(false))
-            if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) bn->options.momentum(0.01);
-    }
-    net->eval();
+    hz::subject::recalibrateSubjectBatchNorm(net, torch::rand({4, 3, 64, 64}));
     return net;
 }
 

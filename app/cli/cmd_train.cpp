@@ -50,6 +50,9 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("clip", "X", "gradient norm clip, default 2");
     parser.addOption("transfer-weight", "X", "weight of the final-step loss on the transfer half, default 10 (spec)");
     parser.addOption("six-final-weight", "X", "extra final-step loss weight on the six-filter half, default 0 (spec)");
+    parser.addOption("arg-weight", "X",
+                     "weight of a direct loss on the six-filter half's predicted values against the restoring ones,\n"
+                     "                            default 0 (spec: image losses only)");
     parser.addOption("init", "MODEL.hzm", "start from these weights instead of random ones");
     parser.addOption("arch", "NAME", "backbone of a fresh network: efficientnet-b0 (default) or mobilenet-v2");
     parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 weights (.safetensors) to start the mobilenet-v2 backbone from");
@@ -79,6 +82,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
     options.clipNorm = parser.number("clip", 2.0, 1e-6, 1e6);
     options.transferWeight = parser.number("transfer-weight", 10.0, 0.0, 1e4);
     options.sixFinalWeight = parser.number("six-final-weight", 0.0, 0.0, 1e4);
+    options.argumentWeight = parser.number("arg-weight", 0.0, 0.0, 1e4);
     options.initModel = parser.optional("init").value_or("");
     options.stopAtStep = parser.integer("stop-at", 0, 0, 100000000);
     options.architecture = parser.optional("arch").value_or("");

@@ -203,6 +203,7 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     const auto argTensor = torch::from_blob(args.data(), {k, kFilterCount}, torch::kFloat32).clone();
     const SixFilterPair pair = makeSixFilterPair(batch.real.narrow(0, 0, k), batch.mask.narrow(0, 0, k), argTensor);
     batch.targets = pair.targets;
+    batch.sixRestoring = restoringArgsFor(batch.real.narrow(0, 0, k), batch.mask.narrow(0, 0, k), argTensor);
     if (batchSize > k) batch.composite = torch::cat({pair.composite, rgbFloatToTensor(compositeRgb)}, 0);
     else batch.composite = pair.composite;
     return batch;
@@ -217,6 +218,7 @@ ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>
     set.composite = torch::empty({v, 3, size, size}, torch::kUInt8);
     set.real = torch::empty({v, 3, size, size}, torch::kUInt8);
     set.mask = torch::empty({v, 1, size, size}, torch::kUInt8);
+    if (family == Family::SixFilter) set.sixRestoring = torch::empty({v, kFilterCount}, torch::kFloat32);
     for (std::int64_t k = 0; k < v; ++k) {
         const MaskedItem& item = data.items[std::size_t(items[std::size_t(k)])];
         // Seeded by position: the same perturbation at every evaluation and in every run.
@@ -230,6 +232,8 @@ ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>
             const auto pair = makeSixFilterPair(imagesToTensor({photo}), masksToTensor({mask}),
                                                 torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32));
             composite = tensorToBgr8(pair.composite[0]);
+            set.sixRestoring[k].copy_(restoringArgsFor(imagesToTensor({photo}), masksToTensor({mask}),
+                                                       torch::from_blob(args.data(), {1, kFilterCount}, torch::kFloat32))[0]);
         } else if (family == Family::Lut) {
             composite = rgbFloatToBgr8(lutComposite(luts, photo, mask, rng));
         } else if (item.isPair()) {

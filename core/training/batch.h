@@ -45,6 +45,7 @@ struct Batch {
     torch::Tensor mask;                  // [N,1,S,S]
     torch::Tensor real;                  // [N,3,S,S] the ground truth
     std::vector<torch::Tensor> targets;  // 6 x [K,3,S,S] per-step targets of samples [0, K)
+    torch::Tensor sixRestoring;          // [K,6] restoringArgsFor() of samples [0, K): the values that undo them
     int sixFilterCount = 0;              // K: samples [0, K) are six-filter pairs, the rest final-output-only
     std::vector<int> items;
 };
@@ -59,6 +60,7 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
 struct ValidationSet {
     Family family = Family::SixFilter;
     torch::Tensor composite, real, mask;  // uint8 [V,3,S,S], [V,3,S,S], [V,1,S,S]
+    torch::Tensor sixRestoring;           // float [V,6] restoringArgsFor() of each item (six-filter family only)
     std::vector<int> items;
     std::int64_t size() const { return composite.defined() ? composite.size(0) : 0; }
 };

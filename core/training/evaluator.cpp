@@ -14,6 +14,8 @@
 #include "core/training/baseline_lab.h"
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
+#include "core/training/batch.h"
+#include "core/training/perturb.h"
 
 #include <fstream>
 #include <map>
@@ -150,17 +152,17 @@ std::map<std::string, std::array<double, kFilterCount>> readPerturbations(const 
 std::vector<double> filterR2(const std::vector<EvalRow>& rows) {
     std::vector<const EvalRow*> known;
     for (const auto& row : rows)
-        if (row.perturbation) known.push_back(&row);
+        if (row.restoring) known.push_back(&row);
     if (known.size() < 2) return {};
     std::vector<double> r2;
     for (int i = 0; i < kFilterCount; ++i) {
         const auto field = filterSpecs()[std::size_t(i)].field;
         double mean = 0;
-        for (const auto* row : known) mean += -(*row->perturbation)[std::size_t(i)];
+        for (const auto* row : known) mean += (*row->restoring)[std::size_t(i)];
         mean /= double(known.size());
         double residual = 0, total = 0;
         for (const auto* row : known) {
-            const double truth = -(*row->perturbation)[std::size_t(i)];
+            const double truth = (*row->restoring)[std::size_t(i)];
             residual += (row->predicted.*field - truth) * (row->predicted.*field - truth);
             total += (truth - mean) * (truth - mean);
         }
@@ -238,6 +240,15 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         row.unharmonized = computeMetrics(composite, real, mask);
         if (const auto it = known->second.find("composite_images/" + compositePath.filename().string()); it != known->second.end())
             row.perturbation = it->second;
+        if (row.perturbation) {
+            const auto& r = *row.perturbation;
+            const auto restoring = restoringArgsFor(
+                imagesToTensor({real}), masksToTensor({mask}),
+                torch::tensor(std::vector<double>(r.begin(), r.end()), torch::kFloat64).reshape({1, kFilterCount}));
+            std::array<double, kFilterCount> values{};
+            for (int f = 0; f < kFilterCount; ++f) values[std::size_t(f)] = restoring[0][f].item<double>();
+            row.restoring = values;
+        }
         const std::string fileName = fs::path(triple.composite).filename().string();
         if (predictor) {
             row.predicted = predictor->predict(composite, mask);

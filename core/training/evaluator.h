@@ -35,8 +35,9 @@ struct EvalRow {
     ImageMetrics unharmonized, result, baseline;
     FilterParams predicted;
     // The perturbation a six-filter composite was made with (restore order), when its set
-    // has a perturbations.csv (make-evalset writes one); the true values are its negation.
-    std::optional<std::array<double, kFilterCount>> perturbation;
+    // has a perturbations.csv (make-evalset writes one), and the values that undo it
+    // (restoringArgsFor on the real photo and mask): the truth the predictions are held to.
+    std::optional<std::array<double, kFilterCount>> perturbation, restoring;
 };
 
 struct MeanMetrics {
@@ -54,7 +55,7 @@ struct EvalReport {
 // `progress(done, total)` is called after each image when given.
 EvalReport evaluate(const EvalOptions& options, const std::function<void(int, int)>& progress = {});
 
-// How well each predicted filter value follows the true one (-perturbation) over the rows
+// How well each predicted filter value follows the true one (`restoring`) over the rows
 // that have both: R^2 = 1 - sum (pred - true)^2 / sum (true - mean true)^2, per filter in
 // restore order. A network that predicts one answer for everything scores <= 0. Empty when
 // fewer than two rows have a perturbation.

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/training/perturb.h"
+
 namespace hz::training {
 
 namespace {
@@ -39,6 +41,14 @@ DynamicLoss dynamicLoss(const std::vector<torch::Tensor>& steps, const std::vect
 
 torch::Tensor finalStepLoss(const torch::Tensor& result, const torch::Tensor& real, const torch::Tensor& mask) {
     return maskedStepLoss(result, real, mask).mean();
+}
+
+torch::Tensor argumentLoss(const torch::Tensor& predicted, const torch::Tensor& restoring) {
+    TORCH_CHECK(predicted.sizes() == restoring.sizes() && predicted.dim() == 2 && predicted.size(1) == kFilterCount,
+                "argumentLoss: predicted and restoring must both be [K, 6]");
+    const auto ranges = torch::tensor(std::vector<float>(kPerturbationRanges.begin(), kPerturbationRanges.end()),
+                                      predicted.options());
+    return ((predicted - restoring).abs() / ranges).sum(1).mean();
 }
 
 }  // namespace hz::training

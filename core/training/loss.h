@@ -27,4 +27,12 @@ DynamicLoss dynamicLoss(const std::vector<torch::Tensor>& steps, const std::vect
 // Mean over the batch of maskedStepLoss of the final result (the real-composite half).
 torch::Tensor finalStepLoss(const torch::Tensor& result, const torch::Tensor& real, const torch::Tensor& mask);
 
+// Not in the spec: a direct loss on the six-filter half's predicted arguments against the
+// ones that restore the photo (restoringArgs), |predicted - restoring| / range per filter,
+// summed over the six filters and averaged over the batch. The image losses alone let the
+// network answer an ambiguous composite with a "safe" guess (a little less saturation for
+// everything), because an over-saturated foreground costs more pixels than an
+// under-saturated one; this term rewards following the true value. predicted, restoring: [K,6].
+torch::Tensor argumentLoss(const torch::Tensor& predicted, const torch::Tensor& restoring);
+
 }  // namespace hz::training

@@ -81,6 +81,83 @@ std::array<double, kFilterCount> drawSixFilterArgs(std::mt19937& rng) {
     return args;
 }
 
+std::array<double, kFilterCount> restoringArgs(const std::array<double, kFilterCount>& perturbation) {
+    std::array<double, kFilterCount> restore{};
+    for (int i = 0; i < kFilterCount; ++i) restore[std::size_t(i)] = -perturbation[std::size_t(i)];
+    const double h = perturbation[std::size_t(Filter::Highlight)];
+    const double sh = perturbation[std::size_t(Filter::Shadow)];
+    restore[std::size_t(Filter::Highlight)] = -h / (1.0 + h);
+    restore[std::size_t(Filter::Shadow)] = -sh / (1.0 - sh);
+    return restore;
+}
+
+torch::Tensor restoringArgs(const torch::Tensor& perturbation) {
+    TORCH_CHECK(perturbation.dim() == 2 && perturbation.size(1) == kFilterCount, "perturbation args must be [N, 6]");
+    torch::Tensor restore = -perturbation;
+    const auto h = perturbation.select(1, int(Filter::Highlight));
+    const auto sh = perturbation.select(1, int(Filter::Shadow));
+    restore.select(1, int(Filter::Highlight)).copy_(-h / (1.0 + h));
+    restore.select(1, int(Filter::Shadow)).copy_(-sh / (1.0 - sh));
+    return restore;
+}
+
+namespace {
+
+// Per sample, the argument of `filter` in [-1, 1] that brings blend(filter(input, x), input)
+// closest to `target` over the foreground, searched around `start` ([N]).
+torch::Tensor searchRestoringArgument(Filter filter, const torch::Tensor& input, const torch::Tensor& target,
+                                      const torch::Tensor& mask, const torch::Tensor& start) {
+    const auto area = mask.sum({1, 2, 3}).clamp_min(1e-9);
+    const auto errorAt = [&](const torch::Tensor& x) {
+        const auto out = torchfilters::blend(torchfilters::apply(filter, input, x), input, mask);
+        return ((out - target).pow(2) * mask).sum({1, 2, 3}) / area;
+    };
+    torch::Tensor best = start.clamp(-1.0, 1.0);
+    torch::Tensor bestError = errorAt(best);
+    double halfWidth = 0.5;
+    for (int stage = 0; stage < 3; ++stage) {
+        const double step = halfWidth / 20.0;
+        const torch::Tensor centre = best.clone();
+        for (int k = -20; k <= 20; ++k) {
+            const auto x = (centre + k * step).clamp(-1.0, 1.0);
+            const auto error = errorAt(x);
+            const auto better = error < bestError;
+            best = torch::where(better, x, best);
+            bestError = torch::where(better, error, bestError);
+        }
+        halfWidth = step;
+    }
+    return best;
+}
+
+}  // namespace
+
+torch::Tensor restoringArgsFor(const torch::Tensor& real, const torch::Tensor& mask, const torch::Tensor& perturbation) {
+    TORCH_CHECK(real.dim() == 4 && mask.dim() == 4 && real.size(0) == perturbation.size(0), "restoringArgsFor: shapes");
+    torch::NoGradGuard noGrad;
+    constexpr std::int64_t kSearchSide = 64;
+    auto small = real.to(torch::kFloat64);
+    auto smallMask = mask.to(torch::kFloat64);
+    if (real.size(2) > kSearchSide || real.size(3) > kSearchSide) {
+        const double scale = double(kSearchSide) / double(std::max(real.size(2), real.size(3)));
+        const std::vector<std::int64_t> side{std::max<std::int64_t>(1, std::int64_t(real.size(2) * scale)),
+                                            std::max<std::int64_t>(1, std::int64_t(real.size(3) * scale))};
+        const auto area = torch::nn::functional::InterpolateFuncOptions().size(side).mode(torch::kArea);
+        small = torch::nn::functional::interpolate(small, area);
+        smallMask = torch::nn::functional::interpolate(smallMask, area);
+    }
+    const auto r = perturbation.to(torch::kFloat64);
+    const SixFilterPair pair = makeSixFilterPair(small, smallMask, r);
+    torch::Tensor restore = restoringArgs(r);
+    for (const Filter filter : {Filter::Temperature, Filter::Contrast}) {
+        const int i = int(filter);
+        const auto& input = i == 0 ? pair.composite : pair.targets[std::size_t(i - 1)];
+        restore.select(1, i).copy_(
+            searchRestoringArgument(filter, input, pair.targets[std::size_t(i)], smallMask, restore.select(1, i)));
+    }
+    return restore.to(perturbation.scalar_type());
+}
+
 SixFilterPair makeSixFilterPair(const torch::Tensor& real, const torch::Tensor& mask, const torch::Tensor& args) {
     TORCH_CHECK(args.dim() == 2 && args.size(1) == kFilterCount, "perturbation args must be [N, 6]");
     SixFilterPair pair;

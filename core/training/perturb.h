@@ -25,6 +25,26 @@ inline constexpr std::array<double, kFilterCount> kPerturbationRanges{0.3, 0.5, 
 
 std::array<double, kFilterCount> drawSixFilterArgs(std::mt19937& rng);
 
+// The argument of each restore step that undoes a perturbation argument r, by formula.
+// Brightness, Contrast and Saturation invert at -r (their factors are 1 + r against
+// 1 / (1 - r)), Contrast only nearly (its floor() and its moving mean); Temperature only
+// roughly (its statistics move with the image; see restoringArgsFor). Highlight and Shadow are
+// gamma curves with exponents 1 + r and 1 - r, so they invert at -r / (1 + r) and -r / (1 - r):
+// at r = -0.4 the Highlight that restores is +0.67, not +0.4.
+std::array<double, kFilterCount> restoringArgs(const std::array<double, kFilterCount>& perturbation);
+// perturbation: [N,6] in restore order -> [N,6].
+torch::Tensor restoringArgs(const torch::Tensor& perturbation);
+
+// The truth the argument loss and the evaluation's R^2 use: for each restore step, the
+// argument that best maps the image that step receives onto its target (foreground error),
+// given a perturbed photo. Brightness, Saturation, Highlight and Shadow take the formulas
+// above; Temperature and Contrast depend on the image's statistics (Temperature's -r leaves
+// up to 9% of the range on a mid-grey photo at r = 0.24), so they are found by a
+// coarse-to-fine search started at those formulas. Computed on a copy at most 64 px a side
+// (statistics are means; the search is then cheap next to a training step).
+// real: [N,3,H,W] RGB in [0,1]; mask: [N,1,H,W]; perturbation: [N,6] restore order -> [N,6].
+torch::Tensor restoringArgsFor(const torch::Tensor& real, const torch::Tensor& mask, const torch::Tensor& perturbation);
+
 struct SixFilterPair {
     torch::Tensor composite;             // [N,3,H,W]: the network's input
     std::vector<torch::Tensor> targets;  // 6 x [N,3,H,W]: targets[i] = image before perturbation i; targets[5] = real

@@ -29,6 +29,7 @@
 #include "core/training/batch.h"
 #include "core/training/dataset.h"
 #include "core/training/loss.h"
+#include "core/training/perturb.h"
 
 namespace fs = std::filesystem;
 
@@ -89,7 +90,8 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
           << " schedule), seed " << options.seed << "; data:";
     for (const auto& dir : options.dataDirs) notes << " " << fs::path(dir).filename().string();
     if (!options.lutDir.empty()) notes << "; LUT family from " << fs::path(options.lutDir).filename().string() << " (share " << options.lutShare << ")";
-    notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight;
+    notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight
+          << ", arguments " << options.argumentWeight;
     if (valFmse >= 0) notes << (bestSoFar ? "; best validation fMSE so far " : "; validation fMSE ") << valFmse;
     metadata.trainingNotes = notes.str();
     return metadata;
@@ -111,7 +113,23 @@ double meanOfValid(const torch::Tensor& values) {
 
 struct ValidationFigures {
     double compositeFmse = 0, resultFmse = 0;
+    // Six-filter family: R^2 of each predicted value against the restoring one, and the
+    // spread (std) of each prediction; a collapsed network shows R^2 near 0 and a small std.
+    std::vector<double> r2, predictionStd;
 };
+
+void addArgumentFigures(ValidationFigures& figures, const torch::Tensor& predicted, const torch::Tensor& restoring) {
+    const auto truth = restoring.to(torch::kFloat64);
+    const auto p = predicted.to(torch::kFloat64);
+    const auto residual = (p - truth).pow(2).sum(0);
+    const auto total = (truth - truth.mean(0, true)).pow(2).sum(0);
+    const auto stdev = p.std(0);
+    for (int i = 0; i < kFilterCount; ++i) {
+        const double t = total[i].item<double>();
+        figures.r2.push_back(t > 0 ? 1.0 - residual[i].item<double>() / t : 0.0);
+        figures.predictionStd.push_back(stdev[i].item<double>());
+    }
+}
 
 ValidationFigures validate(HarmonizerNet& net, const ValidationSet& set, double compositeFmse) {
     ValidationFigures figures;
@@ -119,7 +137,7 @@ ValidationFigures validate(HarmonizerNet& net, const ValidationSet& set, double 
     if (set.size() == 0) return figures;
     torch::NoGradGuard noGrad;
     net->eval();
-    std::vector<torch::Tensor> perImage;
+    std::vector<torch::Tensor> perImage, predictedArgs;
     constexpr std::int64_t kChunk = 32;
     for (std::int64_t start = 0; start < set.size(); start += kChunk) {
         const auto count = std::min(kChunk, set.size() - start);
@@ -129,9 +147,11 @@ ValidationFigures validate(HarmonizerNet& net, const ValidationSet& set, double 
         const auto args = net->forward(composite, mask);
         const auto result = torchfilters::harmonize(composite, mask, args);
         perImage.push_back(foregroundMse(result, real, mask));
+        predictedArgs.push_back(args.clamp(-1.0, 1.0));
     }
     net->train();
     figures.resultFmse = meanOfValid(torch::cat(perImage));
+    if (set.sixRestoring.defined()) addArgumentFigures(figures, torch::cat(predictedArgs), set.sixRestoring);
     return figures;
 }
 
@@ -455,6 +475,8 @@ TrainSummary train(const TrainOptions& options) {
         torch::Tensor loss = six.total;
         if (options.sixFinalWeight > 0)
             loss = loss + options.sixFinalWeight * finalStepLoss(sixSteps.back(), batch.targets.back(), batch.mask.narrow(0, 0, k));
+        if (options.argumentWeight > 0)
+            loss = loss + options.argumentWeight * argumentLoss(args.narrow(0, 0, k), batch.sixRestoring);
         torch::Tensor other = torch::zeros({}, torch::kFloat32);
         const int rest = options.batchSize - k;
         if (rest > 0) {
@@ -520,6 +542,13 @@ TrainSummary train(const TrainOptions& options) {
                             step, sixFigures.compositeFmse, sixFigures.resultFmse, transferFigures.compositeFmse,
                             transferFigures.resultFmse, lutText, mean,
                             (state.bestValFmse < 0 || mean < state.bestValFmse) ? "  (best so far)" : "");
+                if (!sixFigures.r2.empty()) {
+                    std::printf("  six-filter R^2 / prediction std:");
+                    for (int i = 0; i < kFilterCount; ++i)
+                        std::printf(" %s %.2f/%.3f", filterSpecs()[std::size_t(i)].key, sixFigures.r2[std::size_t(i)],
+                                    sixFigures.predictionStd[std::size_t(i)]);
+                    std::printf("\n");
+                }
             }
             if (haveVal && (state.bestValFmse < 0 || mean < state.bestValFmse)) {
                 state.bestValFmse = mean;

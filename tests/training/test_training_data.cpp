@@ -55,6 +55,67 @@ private Q_SLOTS:
         QVERIFY(drawSixFilterArgs(a) != drawSixFilterArgs(c));
     }
 
+    // The values the evaluation's R^2 and the argument loss take as the truth must undo the
+    // perturbation they are derived from, filter by filter, and do better than -r where the
+    // filter's statistics move (Temperature, Contrast).
+    void restoringArgsUndoTheirPerturbation_data() {
+        QTest::addColumn<int>("filter");
+        QTest::addColumn<double>("perturbation");
+        QTest::addColumn<double>("tolerance");
+        const char* names[] = {"temperature", "brightness", "contrast", "saturation", "highlight", "shadow"};
+        // Temperature cannot undo itself: a warm shift scales red up by 1.3 and blue down
+        // by 0.81 here, and no cool shift scales them back by both 1/1.3 and 1/0.81, so its
+        // inverse is only the nearest member of the family (about 0.2 for r = -0.24, max
+        // error near 0.1). Contrast's floor() is a staircase. The rest invert to rounding.
+        const double tolerances[] = {0.11, 1e-5, 3e-3, 1e-5, 1e-5, 1e-5};
+        for (int f = 0; f < hz::kFilterCount; ++f)
+            for (double sign : {-1.0, 1.0}) {
+                const double r = sign * 0.8 * kPerturbationRanges[std::size_t(f)];
+                QTest::newRow(qPrintable(QString("%1 %2").arg(names[f]).arg(r))) << f << r << tolerances[f];
+            }
+    }
+    void restoringArgsUndoTheirPerturbation() {
+        QFETCH(int, filter);
+        QFETCH(double, perturbation);
+        QFETCH(double, tolerance);
+        torch::manual_seed(17);
+        // Mid-range colours, so that no step clips and the inverse is exact where it can be.
+        const auto photo = 0.3 + 0.2 * torch::rand({1, 3, 12, 12}, torch::kFloat64);
+        const auto mask = torch::ones({1, 1, 12, 12}, torch::kFloat64);
+        std::array<double, hz::kFilterCount> r{};
+        r[std::size_t(filter)] = perturbation;
+        const auto rTensor = torch::tensor(std::vector<double>(r.begin(), r.end()), torch::kFloat64).reshape({1, 6});
+        const auto restoring = restoringArgsFor(photo, mask, rTensor);
+        const auto byFormula = restoringArgs(r);
+        const auto f = hz::Filter(filter);
+        const auto perturbed = hz::torchfilters::apply(f, photo, torch::full({1}, perturbation, torch::kFloat64));
+        QVERIFY((perturbed - photo).abs().max().item<double>() > 0.02);
+        const auto restoredBy = [&](double x) {
+            return hz::torchfilters::apply(f, perturbed, torch::full({1}, x, torch::kFloat64));
+        };
+        const auto maxError = [&](double x) { return (restoredBy(x) - photo).abs().max().item<double>(); };
+        const auto meanSquaredError = [&](double x) { return (restoredBy(x) - photo).pow(2).mean().item<double>(); };
+        const double searched = restoring[0][filter].item<double>();
+        QVERIFY2(maxError(searched) < tolerance, qPrintable(QString("max error %1 at %2").arg(maxError(searched)).arg(searched)));
+        // The search minimises the squared error, so it never does worse than the formula.
+        QVERIFY(meanSquaredError(searched) <= meanSquaredError(byFormula[std::size_t(filter)]) + 1e-12);
+        // The other five are identities, so their restoring value is 0.
+        for (int i = 0; i < hz::kFilterCount; ++i)
+            if (i != filter) QVERIFY(std::abs(restoring[0][i].item<double>()) < 1e-9);
+        // The tensor form of the formula agrees with the scalar one.
+        const auto asTensor = restoringArgs(rTensor);
+        for (int i = 0; i < hz::kFilterCount; ++i)
+            QVERIFY(std::abs(asTensor[0][i].item<double>() - byFormula[std::size_t(i)]) < 1e-12);
+    }
+
+    void argumentLossIsZeroOnlyForTheRestoringValues() {
+        const auto restoring = torch::tensor({0.1f, -0.2f, 0.3f, -0.4f, 0.2f, -0.1f}).reshape({1, 6});
+        QVERIFY(argumentLoss(restoring, restoring).item<double>() == 0.0);
+        auto off = restoring.clone();
+        off[0][3] = 0.0f;  // saturation 0.4 short, range 0.6
+        QVERIFY(std::abs(argumentLoss(off, restoring).item<double>() - 0.4 / 0.6) < 1e-5);
+    }
+
     void sixFilterPairBlendsOnlyForeground_data() {
         QTest::addColumn<QString>("maskKind");
         QTest::newRow("hard half") << "hard half";

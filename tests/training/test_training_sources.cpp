@@ -18,6 +18,7 @@
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
 #include "core/training/evaluator.h"
+#include "core/training/perturb.h"
 #include "core/training/lut.h"
 
 namespace fs = std::filesystem;
@@ -261,16 +262,23 @@ private Q_SLOTS:
             std::array<double, hz::kFilterCount> r{};
             for (double& v : r) v = u(rng);
             row.perturbation = r;
+            row.restoring = restoringArgs(r);
         }
         // Perfect predictions: R^2 = 1 for every filter.
-        for (auto& row : rows) row.predicted = hz::FilterParams::fromArray({-(*row.perturbation)[0], -(*row.perturbation)[1],
-                                                                             -(*row.perturbation)[2], -(*row.perturbation)[3],
-                                                                             -(*row.perturbation)[4], -(*row.perturbation)[5]});
+        for (auto& row : rows) row.predicted = hz::FilterParams::fromArray(*row.restoring);
         for (double r2 : filterR2(rows)) QVERIFY(std::abs(r2 - 1.0) < 1e-9);
+        // -r is not the truth for the gamma curves: Highlight and Shadow then fall short of 1.
+        for (auto& row : rows) {
+            const auto& r = *row.perturbation;
+            row.predicted = hz::FilterParams::fromArray({-r[0], -r[1], -r[2], -r[3], -r[4], -r[5]});
+        }
+        const auto negated = filterR2(rows);
+        QVERIFY(negated[4] < 0.99 && negated[5] < 0.99);
+        QVERIFY(std::abs(negated[1] - 1.0) < 1e-9);
         // One answer for everything (the hedge): R^2 <= 0 for every filter.
         for (auto& row : rows) row.predicted = hz::FilterParams::fromArray({0.01, -0.1, 0.05, -0.4, 0.0, 0.02});
         for (double r2 : filterR2(rows)) QVERIFY(r2 <= 0.0);
-        // Rows without a perturbation are ignored; too few rows give no figure.
+        // Rows without restoring values are ignored; too few rows give no figure.
         rows.resize(1);
         QVERIFY(filterR2(rows).empty());
     }

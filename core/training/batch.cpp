@@ -45,16 +45,26 @@ cv::Mat jitterTable(std::mt19937& rng) {
     return table;
 }
 
-cv::Mat toRgbFloat(const cv::Mat& bgr8) {
+// Training data is 8-bit, but evaluation sets and photos may be 16-bit (loadMask keeps a
+// 16-bit mask's levels), so the scale follows the depth.
+double unitScaleOf(const cv::Mat& image) {
+    switch (image.depth()) {
+        case CV_8U: return 1.0 / 255.0;
+        case CV_16U: return 1.0 / 65535.0;
+        default: return 1.0;
+    }
+}
+
+cv::Mat toRgbFloat(const cv::Mat& bgr) {
     cv::Mat rgb, out;
-    cv::cvtColor(bgr8, rgb, cv::COLOR_BGR2RGB);
-    rgb.convertTo(out, CV_32F, 1.0 / 255.0);
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    rgb.convertTo(out, CV_32F, unitScaleOf(bgr));
     return out;
 }
 
-cv::Mat toMaskFloat(const cv::Mat& mask8) {
+cv::Mat toMaskFloat(const cv::Mat& mask) {
     cv::Mat out;
-    mask8.convertTo(out, CV_32F, 1.0 / 255.0);
+    mask.convertTo(out, CV_32F, unitScaleOf(mask));
     return out;
 }
 

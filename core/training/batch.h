@@ -78,7 +78,7 @@ cv::Mat makeComposite(const TrainingData& data, int item, const std::vector<int>
 
 // uint8 tensor -> float in [0,1].
 torch::Tensor toFloat(const torch::Tensor& bytes);
-// BGR uint8 images / uint8 masks -> [N,3,H,W] RGB float / [N,1,H,W] float.
+// BGR images / masks, 8- or 16-bit (or float in [0,1]) -> [N,3,H,W] RGB / [N,1,H,W] float in [0,1].
 torch::Tensor imagesToTensor(const std::vector<cv::Mat>& bgr);
 torch::Tensor masksToTensor(const std::vector<cv::Mat>& masks);
 // [3,H,W] RGB float in [0,1] -> BGR uint8 (rounded).

@@ -108,6 +108,45 @@ private Q_SLOTS:
             QVERIFY(std::abs(asTensor[0][i].item<double>() - byFormula[std::size_t(i)]) < 1e-12);
     }
 
+    void imagesAndMasksOfEitherDepthAreScaledToUnit_data() {
+        QTest::addColumn<int>("depth");
+        QTest::newRow("8-bit") << CV_8U;
+        QTest::newRow("16-bit") << CV_16U;
+    }
+    void imagesAndMasksOfEitherDepthAreScaledToUnit() {
+        QFETCH(int, depth);
+        const double full = depth == CV_8U ? 255.0 : 65535.0;
+        cv::Mat bgr(2, 2, CV_MAKETYPE(depth, 3), cv::Scalar(0, full / 2, full));  // B 0, G half, R full
+        cv::Mat mask(2, 2, depth, cv::Scalar(full));
+        const auto image = imagesToTensor({bgr});
+        const auto masks = masksToTensor({mask});
+        QVERIFY(std::abs(image[0][0][1][1].item<double>() - 1.0) < 1e-6);  // R first: the network's order
+        QVERIFY(std::abs(image[0][1][1][1].item<double>() - 0.5) < 0.01);
+        QVERIFY(std::abs(image[0][2][1][1].item<double>()) < 1e-6);
+        QVERIFY(masks.max().item<double>() <= 1.0 + 1e-6);
+        QVERIFY(std::abs(masks[0][0][1][1].item<double>() - 1.0) < 1e-6);
+    }
+
+    // On a partial mask the statistics mix foreground and background, so Temperature's
+    // restoring value is found by search and beats -r on the foreground error.
+    void restoringTemperatureOnAPartialMaskBeatsTheNegation() {
+        torch::manual_seed(23);
+        const auto photo = 0.3 + 0.2 * torch::rand({1, 3, 16, 16}, torch::kFloat64);
+        const auto mask = maskOfKind("hard half", 1, 16).to(torch::kFloat64);
+        const auto r = torch::tensor({0.24, 0.0, 0.0, 0.0, 0.0, 0.0}, torch::kFloat64).reshape({1, 6});
+        const SixFilterPair pair = makeSixFilterPair(photo, mask, r);
+        const auto errorAt = [&](double x) {
+            const auto out = hz::torchfilters::blend(
+                hz::torchfilters::apply(hz::Filter::Temperature, pair.composite, torch::full({1}, x, torch::kFloat64)),
+                pair.composite, mask);
+            return ((out - pair.targets[0]).pow(2) * mask).sum().item<double>();
+        };
+        const double searched = restoringArgsFor(photo, mask, r)[0][0].item<double>();
+        QVERIFY2(std::abs(searched + 0.24) > 1e-3, qPrintable(QString::number(searched)));
+        QVERIFY(errorAt(searched) < errorAt(-0.24));
+        QVERIFY(errorAt(searched) <= errorAt(searched + 0.01) && errorAt(searched) <= errorAt(searched - 0.01));
+    }
+
     void argumentLossIsZeroOnlyForTheRestoringValues() {
         const auto restoring = torch::tensor({0.1f, -0.2f, 0.3f, -0.4f, 0.2f, -0.1f}).reshape({1, 6});
         QVERIFY(argumentLoss(restoring, restoring).item<double>() == 0.0);

@@ -18,7 +18,7 @@
 #include <filesystem>
 
 #include "core/image_io.h"
-#include "core/model/predictor.h"
+#include "core/model/predictor_options.h"
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "ui/editor_document.h"
@@ -124,6 +124,8 @@ int main(int argc, char** argv) {
         commandLine.parser.process(core);
         return 0;
     }
+    // Even before LibTorch is loaded, libgomp is (Qt Core needs libb2, which needs it) and has
+    // read its policy: the re-exec stays, but without LibTorch it costs a few milliseconds.
     hz::relaunchWithPassiveOpenMpWait(argc, argv);
     // The benchmark drives the window without showing it to anyone.
     if (hasArgument(argc, argv, {"--benchmark"}) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "core/error.h"
@@ -29,7 +30,8 @@ std::string reasonOf(const char* error, const std::string& path) {
 
 std::string engineLibraryPath() {
     if (const char* path = std::getenv(kEngineLibraryVariable); path != nullptr && *path != '\0') return path;
-    return executableDir() + "/../lib/harmonizer-studio/libhz_inference.so";
+    const std::filesystem::path bin = executableDir();
+    return (bin.parent_path() / "lib/harmonizer-studio/libhz_inference.so").lexically_normal().string();
 }
 
 Engine& loadEngine() {

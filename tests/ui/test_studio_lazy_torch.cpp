@@ -35,16 +35,19 @@ const QString kImage = QStringLiteral(HZ_TEST_DATA_DIR "/small_composite.png");
 const QString kMask = QStringLiteral(HZ_TEST_DATA_DIR "/small_mask.png");
 constexpr int kWait = 120000;
 
-// Whether a shared object whose file name starts with `name` is mapped into this process.
-bool isMapped(const QString& name) {
+// The path of a mapped shared object whose file name starts with `name`, or empty.
+QString mappedPath(const QString& name) {
     QFile maps("/proc/self/maps");
     if (!maps.open(QIODevice::ReadOnly)) qFatal("cannot read /proc/self/maps");
     for (const QByteArray& line : maps.readAll().split('\n')) {
+        if (!line.contains('/')) continue;
         const QString path = QString::fromUtf8(line.mid(line.indexOf('/')));
-        if (line.contains('/') && path.section('/', -1).startsWith(name)) return true;
+        if (path.section('/', -1).startsWith(name)) return path;
     }
-    return false;
+    return {};
 }
+
+bool isMapped(const QString& name) { return !mappedPath(name).isEmpty(); }
 
 }  // namespace
 
@@ -139,8 +142,12 @@ void TestStudioLazyTorch::missingLibraryIsOneLineError_data() {
     const QString missing = dir_.filePath("no_such_dir/libhz_inference.so");
     const QString notElf = dir_.filePath("not_a_library.so");
     std::ofstream(notElf.toStdString()) << "this is not a shared object\n";
+    // A real shared object, but not the module: Qt Test's own, already mapped.
+    const QString otherLibrary = mappedPath("libQt6Test");
+    QVERIFY(!otherLibrary.isEmpty());
     QTest::newRow("harmonize, missing file") << missing << false;
     QTest::newRow("harmonize, not a library") << notElf << false;
+    QTest::newRow("harmonize, another library") << otherLibrary << false;
     QTest::newRow("select subject, missing file") << missing << true;
     QTest::newRow("select subject, not a library") << notElf << true;
 }

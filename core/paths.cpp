@@ -18,6 +18,7 @@ std::string shareDir() {
 }
 
 std::string defaultModelPath() { return shareDir() + "/models/harmonizer.hzm"; }
+std::string defaultSubjectModelPath() { return shareDir() + "/models/subject.hzm"; }
 std::string sampleImagePath() { return shareDir() + "/resources/sample/composite.jpg"; }
 std::string sampleMaskPath() { return shareDir() + "/resources/sample/mask.png"; }
 std::string versionString() { return HZ_VERSION; }

@@ -10,6 +10,8 @@ std::string executableDir();
 std::string shareDir();
 // The shipped model file: <shareDir>/models/harmonizer.hzm
 std::string defaultModelPath();
+// Select Subject's shipped model: <shareDir>/models/subject.hzm (also hz::subject::).
+std::string defaultSubjectModelPath();
 // The bundled sample composite and its mask.
 std::string sampleImagePath();
 std::string sampleMaskPath();

@@ -38,7 +38,8 @@
 #include <mutex>
 
 #include "core/image_io.h"
-#include "core/model/predictor.h"
+#include "core/inference/engine_loader.h"
+#include "core/model/predictor_options.h"
 #include "core/paths.h"
 #include "core/session/compose.h"
 #include "core/session/export.h"
@@ -100,7 +101,7 @@ QImage layerDisplayImage(const ForegroundLayer& layer) {
 
 struct MainWindow::PredictorSlot {
     std::mutex mutex;
-    std::unique_ptr<Predictor> predictor;
+    std::unique_ptr<inference::Harmonizer> predictor;
 };
 
 struct MainWindow::Actions {
@@ -1085,7 +1086,8 @@ void MainWindow::harmonize() {
         outcome.imageRevision = revision;
         try {
             std::lock_guard<std::mutex> lock(slot->mutex);
-            if (!slot->predictor) slot->predictor = std::make_unique<Predictor>(predictorOptions);
+            // The first Harmonize loads the network library (LibTorch) too.
+            if (!slot->predictor) slot->predictor = inference::loadEngine().makeHarmonizer(predictorOptions);
             QElapsedTimer predictTimer;
             predictTimer.start();
             outcome.params = slot->predictor->predict(*image, *mask, icc);
@@ -1095,7 +1097,7 @@ void MainWindow::harmonize() {
             outcome.forwardMs = timing.forwardMs;
             outcome.postprocessMs = timing.postprocessMs;
             outcome.device = slot->predictor->deviceName();
-            outcome.modelVersion = slot->predictor->metadata().modelVersion;
+            outcome.modelVersion = slot->predictor->modelVersion();
             outcome.ok = true;
         } catch (const std::exception& e) {
             outcome.error = e.what();

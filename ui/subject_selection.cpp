@@ -10,8 +10,8 @@
 #include "core/image_io.h"
 #include "core/session/compose.h"
 #include "core/session/mask_ops.h"
-#include "core/subject/select.h"
-#include "core/subject/subject_predictor.h"
+#include "core/inference/engine_loader.h"
+#include "core/paths.h"
 #include "ui/commands.h"
 #include "ui/editor_document.h"
 
@@ -23,7 +23,7 @@ struct SubjectSelection::Engine {
     std::string modelPath;
     int threads = 0;
     std::mutex mutex;
-    std::unique_ptr<subject::SubjectPredictor> predictor;
+    std::unique_ptr<inference::SubjectSelector> predictor;
 };
 
 SubjectSelection::SubjectSelection(EditorDocument* document, QObject* parent) : QObject(parent), document_(document) {
@@ -41,7 +41,7 @@ SubjectSelection::~SubjectSelection() {
 void SubjectSelection::setModelPath(const std::string& path) { modelPath_ = path; }
 
 std::string SubjectSelection::modelPath() const {
-    return modelPath_.empty() ? subject::defaultSubjectModelPath() : modelPath_;
+    return modelPath_.empty() ? defaultSubjectModelPath() : modelPath_;
 }
 
 void SubjectSelection::setThreads(int threads) { threads_ = threads; }
@@ -109,13 +109,14 @@ bool SubjectSelection::start(Job job, std::shared_ptr<const cv::Mat> photo, cons
         try {
             std::lock_guard<std::mutex> lock(slot->mutex);
             if (!slot->predictor) {
-                slot->predictor = std::make_unique<subject::SubjectPredictor>(slot->modelPath, slot->threads);
+                // The first request loads the network library (LibTorch) too.
+                slot->predictor = inference::loadEngine().makeSubjectSelector(slot->modelPath, slot->threads);
                 outcome.loadedModel = true;
             }
             if (!*cancel) {
                 outcome.mask16 = target == Target::Box
-                                     ? subject::selectInBox(*slot->predictor, *photo, box, cancel.get())
-                                     : subject::selectSubject(*slot->predictor, *photo, cancel.get());
+                                     ? slot->predictor->selectInBox(*photo, box, cancel.get())
+                                     : slot->predictor->selectSubject(*photo, cancel.get());
             }
             outcome.cancelled = *cancel || outcome.mask16.empty();
             outcome.ok = !outcome.cancelled;

@@ -1,8 +1,9 @@
 #pragma once
 // Select Subject and Object Selection for the editor: runs hz::subject::selectSubject and
-// selectInBox on a worker and applies each result as one undo step. The subject network is
-// loaded lazily, by the worker, on the first request (never at start-up, never on the GUI
-// thread), and kept for the next ones. One request at a time; the GUI thread only takes
+// selectInBox (through the inference module, core/inference) on a worker and applies each
+// result as one undo step. The subject network (and LibTorch with it) is loaded lazily, by
+// the worker, on the first request (never at start-up, never on the GUI thread), and kept
+// for the next ones. One request at a time; the GUI thread only takes
 // snapshots before and merges the result after.
 #include <QFutureWatcher>
 #include <QObject>
@@ -39,7 +40,7 @@ public:
     explicit SubjectSelection(EditorDocument* document, QObject* parent = nullptr);
     ~SubjectSelection() override;
 
-    // Empty: the shipped model (hz::subject::defaultSubjectModelPath()).
+    // Empty: the shipped model (hz::defaultSubjectModelPath()).
     void setModelPath(const std::string& path);
     std::string modelPath() const;
     // LibTorch threads of the worker (0: every core). A change takes a new predictor.

@@ -18,7 +18,7 @@
 #include <filesystem>
 
 #include "core/image_io.h"
-#include "core/model/predictor.h"
+#include "core/model/predictor_options.h"
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "ui/editor_document.h"
@@ -53,10 +53,14 @@ int takeScreenshot(hz::ui::MainWindow& window, const QString& path, bool harmoni
         harmonize = false;
     }
     if (harmonize && window.document()->hasImage()) {
-        bool done = false;
-        QObject::connect(&window, &hz::ui::MainWindow::harmonizeFinished, &window, [&done] { done = true; });
+        bool done = false, ok = false;
+        QObject::connect(&window, &hz::ui::MainWindow::harmonizeFinished, &window, [&](bool success) {
+            done = true;
+            ok = success;
+        });
         window.harmonize();
         waitFor([&] { return done || !window.isHarmonizing(); }, 120000, 5);
+        if (!ok) std::fprintf(stderr, "harmonizer-studio: note: %s\n", qPrintable(window.lastError()));
     }
     waitFor([&] { return preview->shownGeneration() >= preview->lastRequestedGeneration(); }, 20000, 5);
     settle(300);
@@ -124,6 +128,8 @@ int main(int argc, char** argv) {
         commandLine.parser.process(core);
         return 0;
     }
+    // Even before LibTorch is loaded, libgomp is (Qt Core needs libb2, which needs it) and has
+    // read its policy: the re-exec stays, cheaper now that the first start loads no LibTorch.
     hz::relaunchWithPassiveOpenMpWait(argc, argv);
     // The benchmark drives the window without showing it to anyone.
     if (hasArgument(argc, argv, {"--benchmark"}) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))

@@ -35,13 +35,6 @@ void checkInputs(const cv::Mat& image, const cv::Mat& mask16) {
 
 }  // namespace
 
-DeviceChoice parseDeviceChoice(const std::string& text) {
-    if (text == "auto") return DeviceChoice::Auto;
-    if (text == "cpu") return DeviceChoice::Cpu;
-    if (text == "cuda") return DeviceChoice::Cuda;
-    throw Error("unknown device '" + text + "' (expected auto, cpu or cuda)");
-}
-
 // Pre-processing. Resizing comes first, on the 8/16-bit data, so that a 12 MP composite costs
 // only the 256x256 samples (INTER_LINEAR reads 2x2 neighbours per output pixel: bilinear,
 // no antialiasing, the same sampling as the reference's bilinear interpolate). Only then

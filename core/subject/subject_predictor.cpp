@@ -12,8 +12,6 @@
 
 namespace hz::subject {
 
-std::string defaultSubjectModelPath() { return shareDir() + "/models/subject.hzm"; }
-
 struct SubjectPredictor::State {
     std::string path;
     SubjectModelInfo info;

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "core/paths.h"
+
 namespace hz::subject {
 
 struct SubjectModelInfo {
@@ -17,8 +19,9 @@ struct SubjectModelInfo {
     std::int64_t parameterCount = 0;
 };
 
-// <shareDir>/models/subject.hzm (the shipped subject model).
-std::string defaultSubjectModelPath();
+// <shareDir>/models/subject.hzm (the shipped subject model). Defined in core/paths, which has no
+// LibTorch, so the editor can name it before the network is loaded.
+using hz::defaultSubjectModelPath;
 
 class SubjectPredictor {
 public:

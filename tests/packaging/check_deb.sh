@@ -80,7 +80,7 @@ if [[ -f $source/models/harmonizer.hzm ]]; then
     || fail "installed model differs from models/harmonizer.hzm"
 fi
 if command -v readelf >/dev/null; then
-  for program in "$root"/usr/bin/*; do
+  for program in "$root"/usr/bin/* "$root"/usr/lib/harmonizer-studio/*.so; do
     # Installed programs must not look for libraries in the build tree.
     ! readelf -d "$program" | grep -qE 'RPATH|RUNPATH' || fail "$program has an RPATH/RUNPATH"
   done
@@ -89,6 +89,8 @@ fi
 # ---- Desktop integration (the editor) ----
 if [[ $with_studio == --with-studio ]]; then
   expect_file usr/bin/harmonizer-studio
+  # The editor's networks (LibTorch), loaded on the first Harmonize from <bin>/../lib/harmonizer-studio.
+  expect_file usr/lib/harmonizer-studio/libhz_inference.so
   desktop=$root/usr/share/applications/$app_id.desktop
   metainfo=$root/usr/share/metainfo/$app_id.metainfo.xml
   expect_file usr/share/applications/$app_id.desktop
@@ -152,6 +154,18 @@ if [[ -f $share/models/harmonizer.hzm ]]; then
   fi
 else
   note "SKIPPED harmonize: the package ships no model (models/harmonizer.hzm is not in the source tree)"
+fi
+
+# ---- The installed editor: Harmonize loads its network module from <bin>/../lib ----
+if [[ $with_studio == --with-studio && -f $share/models/harmonizer.hzm ]]; then
+  if QT_QPA_PLATFORM=offscreen XDG_CONFIG_HOME=$work/config "$root/usr/bin/harmonizer-studio" \
+       --screenshot "$work/studio.png" --harmonize >"$work/studio.log" 2>&1 \
+     && [[ -s $work/studio.png ]] && ! grep -q "note:" "$work/studio.log"; then
+    note "installed harmonizer-studio harmonized the sample with the installed module and model: ok"
+  else
+    cat "$work/studio.log" >&2
+    fail "installed harmonizer-studio could not harmonize the installed sample"
+  fi
 fi
 
 ((failures == 0)) || { echo "$failures package check(s) failed" >&2; exit 1; }

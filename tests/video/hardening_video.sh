@@ -47,7 +47,8 @@ damaged-middle)
     "$TOOL" info "$work/out.mkv" 60 64 48 30 || fail "exit 0 but the output is not the whole video"
   else
     grep -q "damaged.mkv" "$work/err" || fail "the error does not name the file"
-    [[ $(wc -l <"$work/err") -le 3 ]] || fail "more than a short message"
+    # Progress lines come once a second, so a loaded machine prints more of them: not counted.
+    [[ $(grep -vc " frames, .* fps, ETA " "$work/err") -le 3 ]] || fail "more than a short message"
     grep -q "^\[" "$work/err" && fail "FFmpeg's own lines were printed"
   fi
   ;;

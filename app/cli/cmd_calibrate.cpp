@@ -71,6 +71,8 @@ int runCalibrate(const std::vector<std::string>& args) {
     parser.addOption("size", "N", "evaluation size, default 256");
     parser.addViewsOption(kStillImageViews);
     parser.addOption("threads", "N", "threads, default every core");
+    parser.addOption("version", "TEXT", "model version to store, default the input's");
+    parser.addOption("notes", "TEXT", "training notes to store instead of the input's (the whole recipe of a fine-tuned model)");
     if (!parser.parse(args)) return 0;
 
     training::CalibrationOptions options;
@@ -94,7 +96,8 @@ int runCalibrate(const std::vector<std::string>& args) {
         const bool chosen = candidate.gain == result.bestGain && candidate.inputSize == result.bestInputSize;
         std::printf("%-6d %-5g %.2f%s\n", candidate.inputSize, candidate.gain, candidate.meanFmse, chosen ? "  <- chosen" : "");
     }
-    training::writeCalibratedModel(options.eval.modelPath, result.bestGain, result.bestInputSize, outPath);
+    training::writeCalibratedModel(options.eval.modelPath, result.bestGain, result.bestInputSize, outPath,
+                                   parser.optional("version").value_or(""), parser.optional("notes").value_or(""));
     std::printf("wrote %s with output gain %g and input size %d\n", outPath.c_str(), result.bestGain, result.bestInputSize);
     return 0;
 }

@@ -42,7 +42,8 @@ CalibrationResult calibrateOutputGain(const CalibrationOptions& options, const s
     return result;
 }
 
-void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath) {
+void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath,
+                          const std::string& version, const std::string& notes) {
     if (!isValidOutputGain(gain)) throw Error("output gain " + std::to_string(gain) + " is not a number in (0, 4]");
     if (inputSize > 0 && !isValidInputSize(inputSize))
         throw Error("input size " + std::to_string(inputSize) + " is outside 32-" + std::to_string(kMaxInputSize));
@@ -51,6 +52,8 @@ void writeCalibratedModel(const std::string& modelPath, double gain, int inputSi
     ModelMetadata metadata = loadModel(modelPath, net);
     metadata.outputGain = gain;
     if (inputSize > 0) metadata.inputSize = inputSize;
+    if (!version.empty()) metadata.modelVersion = version;
+    if (!notes.empty()) metadata.trainingNotes = notes;
     saveModel(outPath, net, metadata);
 }
 

@@ -40,7 +40,9 @@ CalibrationResult calibrateOutputGain(const CalibrationOptions& options,
 
 // A copy of the model file at `modelPath` with its output gain set to `gain` and, when
 // `inputSize` > 0, its input size set to `inputSize`, written atomically to `outPath` (never
-// over `modelPath`). Throws hz::Error.
-void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath);
+// over `modelPath`). A non-empty `version` / `notes` replaces the stored model version /
+// training notes (a fine-tuned run's file only knows its last run). Throws hz::Error.
+void writeCalibratedModel(const std::string& modelPath, double gain, int inputSize, const std::string& outPath,
+                          const std::string& version = {}, const std::string& notes = {});
 
 }  // namespace hz::training

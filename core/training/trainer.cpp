@@ -80,11 +80,15 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
     ModelMetadata metadata;
     metadata.inputSize = options.size;
     for (const auto& spec : filterSpecs()) metadata.filterOrder.push_back(spec.key);
-    metadata.modelVersion = std::string(options.pretrained.empty() ? "scratch-" : "imagenet-") +
+    // --init (fine-tuning) takes the starting file's name; only a run from nothing is "scratch".
+    const bool fromFile = !options.initModel.empty() && options.pretrained.empty();
+    metadata.modelVersion = std::string(!options.pretrained.empty() ? "imagenet-" : fromFile ? "ft-" : "scratch-") +
                             fs::path(options.runDir).filename().string() + "-step" + std::to_string(step);
     std::ostringstream notes;
     notes << "Trained by harmonizer-cli train"
-          << (options.pretrained.empty() ? std::string(" from scratch") : " from ImageNet weights " + fs::path(options.pretrained).filename().string())
+          << (!options.pretrained.empty() ? " from ImageNet weights " + fs::path(options.pretrained).filename().string()
+              : fromFile                  ? " from the weights of " + fs::path(options.initModel).filename().string()
+                                          : std::string(" from scratch"))
           << ": size " << options.size << ", batch " << options.batchSize
           << ", step " << step << " of " << options.steps << ", Adam lr " << options.learningRate << " (" << options.schedule
           << " schedule), seed " << options.seed << "; data:";

@@ -253,6 +253,11 @@ private Q_SLOTS:
         // The file's own input size when none is asked for.
         writeCalibratedModel(calibrated, 1.0, 0, (run / "same_size.hzm").string());
         QCOMPARE(hz::loadModel((run / "same_size.hzm").string(), net).inputSize, result.bestInputSize);
+        QCOMPARE(hz::loadModel((run / "same_size.hzm").string(), net).modelVersion, metadata.modelVersion);
+        writeCalibratedModel(calibrated, 1.0, 0, (run / "renamed.hzm").string(), "test-version-2", "fine-tuned from x");
+        const hz::ModelMetadata renamed = hz::loadModel((run / "renamed.hzm").string(), net);
+        QCOMPARE(renamed.modelVersion, std::string("test-version-2"));
+        QCOMPARE(renamed.trainingNotes, std::string("fine-tuned from x"));
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 0, calibrated));
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 0.0, 0, (run / "zero.hzm").string()));
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 16, (run / "tiny.hzm").string()));

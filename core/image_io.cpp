@@ -611,7 +611,7 @@ LoadedImage loadImage(const std::string& path) {
     LoadedImage result;
     cv::Mat raw = decodeOriented(path, "an image", {}, result.metadata, result.warnings);
     if (raw.empty()) throw Error(path + ": not a readable image (corrupt or unsupported format)");
-    if (raw.channels() == 4) result.warnings.push_back(path + ": alpha channel dropped (the mask comes from the mask file)");
+    if (raw.channels() == 4) result.warnings.push_back(path + ": alpha channel dropped (only the colour is used)");
 
     if (raw.depth() != CV_8U && raw.depth() != CV_16U) {
         if (raw.depth() == CV_32F || raw.depth() == CV_64F) {

@@ -21,7 +21,10 @@ int runTrainSubject(const std::vector<std::string>& argsIn) {
                      "--checkpoint-every steps; Ctrl-C saves a checkpoint and --resume continues from it.");
     parser.addOption("data", "DIR", "a data folder (repeatable)");
     parser.addOption("out", "DIR", "output folder");
-    parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 safetensors (not needed with --resume)");
+    parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 safetensors (not needed with --resume or --init)");
+    parser.addOption("init", "FILE", "start from this subject model's weights (a new schedule, e.g. at another --size)");
+    parser.addOption("version", "NAME", "the version recorded in the model file, default 2026.12-subject-1");
+    parser.addOption("paste-share", "X", "share of samples that are objects pasted onto other training photos, default 0");
     parser.addOption("size", "PX", "training side, a multiple of 32, default 320");
     parser.addOption("batch", "N", "batch size, default 8");
     parser.addOption("steps", "N", "total steps of the cosine schedule, default 3000");
@@ -41,7 +44,11 @@ int runTrainSubject(const std::vector<std::string>& argsIn) {
     if (options.dataDirs.empty()) throw UsageError("missing required option --data");
     options.outDir = parser.value("out");
     options.resume = parser.has("resume");
-    if (!options.resume) options.pretrainedPath = parser.value("pretrained");
+    options.initPath = parser.optional("init").value_or("");
+    if (options.resume && !options.initPath.empty()) throw UsageError("--init starts a new run: it cannot go with --resume");
+    if (!options.resume && options.initPath.empty()) options.pretrainedPath = parser.value("pretrained");
+    options.modelVersion = parser.optional("version").value_or(options.modelVersion);
+    options.pasteShare = parser.number("paste-share", 0.0, 0.0, 1.0);
     options.side = parser.integer("size", 320, 64, 1024);
     if (options.side % 32 != 0) throw UsageError("--size must be a multiple of 32");
     options.batch = parser.integer("batch", 8, 1, 256);

@@ -7,6 +7,10 @@
 #   cmake -DMODE=auto-mask-equals-apply -DCLI=... -DCHECK=... -DMODEL=... -DSUBJECT_MODEL=... -DIMAGE=... -DDIR=... -P ...
 #       harmonize --auto-mask writes exactly what `apply` writes with the mask that `mask` writes and
 #       the values harmonize reports (--params-out), and keeps the pixels where that mask is 0.
+#   cmake -DMODE=train -DCLI=... -DSUBJECT_MODEL=... -DIMAGE=... -DMASK=... -DDIR=... -P ...
+#       train-subject from a model file (--init) with pasted composites on a folder made of
+#       copies of IMAGE/MASK writes a model `mask` can use, with the given version; --resume
+#       continues from the checkpoint and --init with --resume is refused.
 cmake_minimum_required(VERSION 3.22)
 
 function(fail)
@@ -64,6 +68,36 @@ elseif(MODE STREQUAL "auto-mask-equals-apply")
   run_ok(${CLI} apply --image ${IMAGE} --mask ${DIR}/mask.png -o ${DIR}/apply.png ${values})
   run_ok(${CHECK} equal ${DIR}/apply.png ${DIR}/auto.png)
   run_ok(${CHECK} background-equal ${IMAGE} ${DIR}/auto.png ${DIR}/mask.png)
+
+elseif(MODE STREQUAL "train")
+  file(REMOVE_RECURSE ${DIR})
+  file(MAKE_DIRECTORY ${DIR}/grabcut/image ${DIR}/grabcut/mask)  # "grabcut": a salient-object folder
+  foreach(k RANGE 1 12)
+    file(COPY_FILE ${IMAGE} ${DIR}/grabcut/image/item${k}.png)
+    file(COPY_FILE ${MASK} ${DIR}/grabcut/mask/item${k}.png)
+  endforeach()
+  set(common --data ${DIR}/grabcut --out ${DIR}/run --size 64 --batch 2 --threads 1 --val-every 3
+      --checkpoint-every 3 --paste-share 0.5)
+  execute_process(COMMAND ${CLI} train-subject ${common} --steps 3 --init ${SUBJECT_MODEL} --version test-run-1
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0 OR NOT out MATCHES "starting from .*random_subject_model[.]hzm" OR NOT out MATCHES "val step 3: whole IoU")
+    fail("train-subject --init failed (${code}):\n${out}${err}")
+  endif()
+  run_ok(${CLI} mask --subject-model ${DIR}/run/last.hzm --image ${IMAGE} -o ${DIR}/mask.png)
+  file(STRINGS ${DIR}/run/last.hzm head LIMIT_INPUT 4096 REGEX "model_version|training_notes")
+  if(NOT head MATCHES "test-run-1" OR NOT head MATCHES "continued from random_subject_model[.]hzm")
+    fail("the trained file does not record its version and start")
+  endif()
+  execute_process(COMMAND ${CLI} train-subject ${common} --steps 5 --resume
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0 OR NOT out MATCHES "resumed at step 3" OR NOT out MATCHES "step 5/5|val step 5")
+    fail("train-subject --resume failed (${code}):\n${out}${err}")
+  endif()
+  execute_process(COMMAND ${CLI} train-subject ${common} --steps 5 --resume --init ${SUBJECT_MODEL}
+                  RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
+  if(NOT code EQUAL 2 OR NOT err MATCHES "--init starts a new run")
+    fail("--init with --resume: expected exit 2 and a usage line, got ${code}: ${err}")
+  endif()
 
 else()
   fail("unknown MODE '${MODE}'")

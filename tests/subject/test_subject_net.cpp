@@ -266,6 +266,62 @@ private Q_SLOTS:
         QCOMPARE(boxCrop(cv::Rect(0, 0, 50, 50), 0.5, {60, 60}), cv::Rect(0, 0, 60, 60));  // clipped to the photo
     }
 
+    void pastedSampleMarksThePastedObject_data() {
+        QTest::addColumn<int>("seed");
+        QTest::addColumn<bool>("inBox");
+        for (const int seed : {1, 2, 3, 4, 5}) {
+            QTest::newRow(qPrintable(QString("whole photo, seed %1").arg(seed))) << seed << false;
+            QTest::newRow(qPrintable(QString("in a box, seed %1").arg(seed))) << seed << true;
+        }
+    }
+    void pastedSampleMarksThePastedObject() {
+        QFETCH(int, seed);
+        QFETCH(bool, inBox);
+        // A red object (its photo is green around it) pasted onto a blue photo.
+        training::TrainingData data;
+        cv::Mat objectPhoto(120, 100, CV_8UC3, cv::Scalar(0, 255, 0));
+        cv::rectangle(objectPhoto, cv::Rect(30, 20, 40, 70), cv::Scalar(0, 0, 255), cv::FILLED);
+        data.photos.push_back({objectPhoto, "synthetic:object"});
+        data.photos.push_back({cv::Mat(160, 200, CV_8UC3, cv::Scalar(255, 0, 0)), "synthetic:background"});
+        training::MaskedItem item;
+        item.photo = 0;
+        item.mask = cv::Mat::zeros(120, 100, CV_8UC1);
+        cv::rectangle(item.mask, cv::Rect(30, 20, 40, 70), cv::Scalar(255), cv::FILLED);
+        item.name = "grabcut/synthetic";
+        std::mt19937 rng{std::uint32_t(seed)};
+        const auto sample = makePastedSample(data, item, 1, {64, inBox, false}, rng);
+        QCOMPARE(sample.rgb.size(), cv::Size(64, 64));
+        QCOMPARE(sample.target.size(), cv::Size(64, 64));
+        // Means, not every pixel: the photo is shrunk with area averaging, the target bilinearly.
+        int object = 0, rest = 0;
+        cv::Vec3d objectSum(0, 0, 0), restSum(0, 0, 0);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x) {
+                const cv::Vec3f rgb = sample.rgb.at<cv::Vec3f>(y, x);
+                const float t = sample.target.at<float>(y, x);
+                if (t > 0.95f) {
+                    ++object;
+                    objectSum += cv::Vec3d(rgb);
+                } else if (t < 0.05f) {
+                    ++rest;
+                    restSum += cv::Vec3d(rgb);
+                }
+            }
+        QVERIFY(object > 0);
+        const cv::Vec3d objectMean = objectSum / object;
+        QVERIFY2(objectMean[0] > 0.9 && objectMean[2] < 0.1, "the marked pixels are not the red object");
+        if (rest > 0) {
+            const cv::Vec3d restMean = restSum / rest;
+            QVERIFY2(restMean[2] > 0.9 && restMean[0] < 0.1, "the unmarked pixels are not the blue photo");
+        }
+        // The object's 70 px side becomes 35-90 % of the background's 160 px: 56-144 px of 160 tall,
+        // 32-82 of 200 wide, so 5.6-37 % of the photo; in a box it fills most of the crop.
+        const double share = cv::mean(sample.target)[0];
+        if (inBox) QVERIFY2(share > 0.4, qPrintable(QString::number(share)));
+        else QVERIFY2(share > 0.04 && share < 0.40, qPrintable(QString::number(share)));
+        QVERIFY(inBox || rest > 0);
+    }
+
     void itemsAreSortedForTrainingAndReports_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("salient");

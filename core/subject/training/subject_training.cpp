@@ -82,10 +82,9 @@ cv::Rect boxCrop(const cv::Rect& box, double margin, cv::Size photo) {
     return grown & cv::Rect(0, 0, photo.width, photo.height);
 }
 
-SubjectSample makeSample(const training::TrainingData& data, const training::MaskedItem& item,
-                         const SampleOptions& options, std::mt19937& rng) {
-    const cv::Mat& photo = data.photoOf(item).bgr;
-    const cv::Mat& mask = item.mask;
+namespace {
+
+SubjectSample sampleOf(const cv::Mat& photo, const cv::Mat& mask, const SampleOptions& options, std::mt19937& rng) {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * unit(rng); };
 
@@ -149,6 +148,50 @@ SubjectSample makeSample(const training::TrainingData& data, const training::Mas
     cv::cvtColor(bgr, sample.rgb, cv::COLOR_BGR2RGB);
     sample.target = target;
     return sample;
+}
+
+}  // namespace
+
+SubjectSample makeSample(const training::TrainingData& data, const training::MaskedItem& item,
+                         const SampleOptions& options, std::mt19937& rng) {
+    return sampleOf(data.photoOf(item).bgr, item.mask, options, rng);
+}
+
+SubjectSample makePastedSample(const training::TrainingData& data, const training::MaskedItem& foreground,
+                               int backgroundPhoto, const SampleOptions& options, std::mt19937& rng) {
+    const cv::Mat& background = data.photos[std::size_t(backgroundPhoto)].bgr;
+    const cv::Mat& source = data.photoOf(foreground).bgr;
+    const cv::Rect box = maskBox(foreground.mask);
+    if (box.empty() || background.empty()) return makeSample(data, foreground, options, rng);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+
+    // Object and its mask, cut at their bounding box, scaled to the background.
+    const double longer = std::max(box.width, box.height), shorterSide = std::min(background.cols, background.rows);
+    const double scale = (0.35 + 0.55 * unit(rng)) * shorterSide / longer;
+    const cv::Size size(std::max(1, int(std::lround(box.width * scale))), std::max(1, int(std::lround(box.height * scale))));
+    const int interpolation = scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR;
+    cv::Mat object, alpha;
+    cv::resize(source(box), object, size, 0, 0, interpolation);
+    cv::resize(foreground.mask(box), alpha, size, 0, 0, interpolation);
+    alpha.convertTo(alpha, CV_32FC1, 1.0 / 255.0);
+    if (unit(rng) < 0.5) cv::GaussianBlur(alpha, alpha, cv::Size(0, 0), 0.5 + unit(rng));  // a feathered paste
+
+    const cv::Rect place(int(unit(rng) * std::max(0, background.cols - size.width)),
+                         int(unit(rng) * std::max(0, background.rows - size.height)), size.width, size.height);
+    const cv::Rect inside = place & cv::Rect(0, 0, background.cols, background.rows);
+    const cv::Rect local(inside.x - place.x, inside.y - place.y, inside.width, inside.height);
+
+    cv::Mat composite;
+    background.convertTo(composite, CV_32FC3);
+    cv::Mat objectF, alpha3;
+    object(local).convertTo(objectF, CV_32FC3);
+    cv::cvtColor(alpha(local), alpha3, cv::COLOR_GRAY2BGR);
+    cv::Mat region = composite(inside);
+    region = region.mul(cv::Scalar::all(1.0) - alpha3) + objectF.mul(alpha3);
+    composite.convertTo(composite, CV_8UC3);
+    cv::Mat mask = cv::Mat::zeros(background.size(), CV_8UC1);
+    alpha(local).convertTo(mask(inside), CV_8UC1, 255.0);
+    return sampleOf(composite, mask, options, rng);
 }
 
 namespace {
@@ -262,12 +305,23 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
     log << "items: " << trainItems.size() << " training (" << salientTrain.size() << " salient), " << valItems.size()
         << " validation (" << valCheck.size() << " checked every " << options.valEvery << " steps)\n";
 
+    // Backgrounds for pasted composites: the training split's photos, each once.
+    std::vector<int> backgroundPhotos;
+    {
+        std::set<int> seen;
+        for (const int i : trainItems)
+            if (seen.insert(data.items[std::size_t(i)].photo).second) backgroundPhotos.push_back(data.items[std::size_t(i)].photo);
+    }
+
     SubjectNet net;
     int startStep = 0;
     if (options.resume) {
         loadSubjectModel((out / "last.hzm").string(), net);
         startStep = readState(out / "state.json");
         log << "resumed at step " << startStep << "\n";
+    } else if (!options.initPath.empty()) {
+        const auto initial = loadSubjectModel(options.initPath, net);
+        log << "starting from " << options.initPath << " (" << initial.modelVersion << ", " << initial.inputSize << " px)\n";
     } else {
         if (options.pretrainedPath.empty()) throw Error("train-subject: --pretrained FILE is required");
         importSubjectEncoder(net, readSafeTensors(options.pretrainedPath), options.pretrainedPath);
@@ -284,13 +338,16 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
 
     SubjectModelInfo info;
     info.inputSize = options.side;
-    info.modelVersion = "2026.12-subject-1";
+    info.modelVersion = options.modelVersion;
     auto checkpoint = [&](int step) {
         info.trainingNotes = "MobileNetV2 encoder from ImageNet (shared/pretrained) + feature-pyramid decoder; " +
+                             (options.initPath.empty() ? std::string()
+                                                       : "continued from " + fs::path(options.initPath).filename().string() + "; ") +
                              std::to_string(step) + " steps of batch " + std::to_string(options.batch) + " at " +
                              std::to_string(options.side) + " px, AdamW lr " + std::to_string(options.learningRate) +
                              " (encoder x" + std::to_string(options.encoderLrScale) +
-                             "), cosine; box share " + std::to_string(options.boxShare) + "; seed " +
+                             "), cosine; box share " + std::to_string(options.boxShare) + ", paste share " +
+                             std::to_string(options.pasteShare) + "; seed " +
                              std::to_string(options.seed);
         saveSubjectModel((out / "last.hzm").string(), net, info);
         torch::save(optimizer, (out / "optimizer.pt.tmp").string());
@@ -315,6 +372,13 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
         std::vector<SubjectSample> samples;
         for (int b = 0; b < options.batch; ++b) {
             const bool inBox = unit(rng) < options.boxShare;
+            if (unit(rng) < options.pasteShare) {
+                const auto& foreground = data.items[std::size_t(salientTrain[pickSalient(rng)])];
+                const int background = backgroundPhotos[std::size_t(unit(rng) * double(backgroundPhotos.size())) %
+                                                        backgroundPhotos.size()];
+                samples.push_back(makePastedSample(data, foreground, background, {options.side, inBox, true}, rng));
+                continue;
+            }
             const int index = inBox ? trainItems[pickAny(rng)] : salientTrain[pickSalient(rng)];
             samples.push_back(makeSample(data, data.items[std::size_t(index)], {options.side, inBox, true}, rng));
         }

@@ -45,11 +45,19 @@ struct SampleOptions {
 };
 SubjectSample makeSample(const training::TrainingData& data, const training::MaskedItem& item,
                          const SampleOptions& options, std::mt19937& rng);
+// A pasted composite, the photo the editor runs Select Subject on: the foreground item's
+// masked object, scaled so that its longer side is 35-90 % of the background's shorter side,
+// placed at random on `backgroundPhoto`, sometimes with a softened edge. The target is the
+// pasted object. Returns makeSample's view of that composite.
+SubjectSample makePastedSample(const training::TrainingData& data, const training::MaskedItem& foreground,
+                               int backgroundPhoto, const SampleOptions& options, std::mt19937& rng);
 
 struct SubjectTrainOptions {
     std::vector<std::string> dataDirs;
     std::string outDir;
-    std::string pretrainedPath;  // ImageNet MobileNetV2 safetensors (required unless resuming)
+    std::string pretrainedPath;  // ImageNet MobileNetV2 safetensors (required unless resuming or initPath)
+    std::string initPath;        // a subject model file to start from (weights only; new schedule)
+    std::string modelVersion = "2026.12-subject-1";
     int side = 320;
     int batch = 8;
     int steps = 3000;
@@ -57,6 +65,7 @@ struct SubjectTrainOptions {
     double encoderLrScale = 0.1;
     int warmupSteps = 100;
     double boxShare = 0.35;         // share of samples seen inside a box
+    double pasteShare = 0.0;        // share of samples that are pasted composites (makePastedSample)
     int threads = 2;
     std::uint32_t seed = 7;
     int valEvery = 500;

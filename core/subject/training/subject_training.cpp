@@ -357,7 +357,8 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
 
     std::mt19937 rng(options.seed + std::uint32_t(startStep) * 7919u);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::uniform_int_distribution<std::size_t> pickAny(0, trainItems.size() - 1), pickSalient(0, salientTrain.size() - 1);
+    std::uniform_int_distribution<std::size_t> pickAny(0, trainItems.size() - 1), pickSalient(0, salientTrain.size() - 1),
+        pickBackground(0, backgroundPhotos.size() - 1);
     const auto started = std::chrono::steady_clock::now();
     double lossSum = 0;
     int lossCount = 0;
@@ -374,8 +375,7 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
             const bool inBox = unit(rng) < options.boxShare;
             if (unit(rng) < options.pasteShare) {
                 const auto& foreground = data.items[std::size_t(salientTrain[pickSalient(rng)])];
-                const int background = backgroundPhotos[std::size_t(unit(rng) * double(backgroundPhotos.size())) %
-                                                        backgroundPhotos.size()];
+                const int background = backgroundPhotos[pickBackground(rng)];
                 samples.push_back(makePastedSample(data, foreground, background, {options.side, inBox, true}, rng));
                 continue;
             }

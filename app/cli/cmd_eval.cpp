@@ -39,7 +39,8 @@ int runEval(const std::vector<std::string>& args) {
                      "<Subset>/masks/<name>_<k>.png, <Subset>/real_images/<name>.jpg and <Subset>_test.txt. DIR is a subset\n"
                      "or a folder of subsets. Per image on the 0-255 scale: MSE (all pixels), fMSE (foreground, mask\n"
                      "binarised at 0.5), PSNR = 10 log10(255^2 / MSE) (capped at 100 for a perfect image); then the\n"
-                     "averages over images, for the unharmonized composite, our result and optionally the Lab baseline.\n"
+                     "averages over images, for the unharmonized composite, our result and optionally the Lab baseline\n"
+                     "and the filters' ceiling (--oracle).\n"
                      "--size 256 resizes composite, mask and real photo to 256x256 (bilinear) before everything.");
     parser.addOption("dataset", "DIR", "iHarmony4-layout folder");
     parser.addOption("list", "FILE", "composites to evaluate, one path per line (default <Subset>_test.txt, else all)");
@@ -48,6 +49,7 @@ int runEval(const std::vector<std::string>& args) {
     parser.addFlag("no-model", "only the composite (and --baseline) figures");
     parser.addOption("baseline", "lab", "also evaluate the classical Lab mean/std transfer baseline");
     parser.addOption("baseline-strength", "X", "Lab baseline: share of the full mean/std transfer, default 0.5");
+    parser.addFlag("oracle", "also the filters' ceiling: six values fitted to each image against its real photo");
     parser.addOption("save-dir", "DIR", "write harmonized images there under the composite's file name (baseline: DIR/lab/)");
     parser.addOption("csv", "FILE", "per-image figures as CSV");
     parser.addFlag("json", "print the averages as one JSON object instead of a table");
@@ -70,6 +72,7 @@ int runEval(const std::vector<std::string>& args) {
         options.labBaseline = true;
     }
     options.labStrength = parser.number("baseline-strength", 0.5, 0.0, 1.0);
+    options.oracle = parser.has("oracle");
     options.saveDir = parser.optional("save-dir").value_or("");
     options.threads = parser.threads();
     options.limit = parser.integer("limit", 0, 0, 100000000);

@@ -15,6 +15,7 @@
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
 #include "core/training/batch.h"
+#include "core/training/oracle.h"
 #include "core/training/perturb.h"
 
 #include <fstream>
@@ -105,6 +106,7 @@ const ImageMetrics& pickMetrics(const EvalRow& row, Method method) {
         case Method::Composite: return row.unharmonized;
         case Method::Result: return row.result;
         case Method::Baseline: return row.baseline;
+        case Method::Oracle: return row.oracle;
     }
     return row.unharmonized;
 }
@@ -113,6 +115,7 @@ std::string methodsJson(const EvalReport& report, const std::vector<EvalRow>& ro
     std::string out = "\"count\": " + std::to_string(rows.size()) + ", \"composite\": " + metricsJson(meanOf(rows, Method::Composite));
     if (report.options.useModel) out += ", \"result\": " + metricsJson(meanOf(rows, Method::Result));
     if (report.options.labBaseline) out += ", \"baseline_lab\": " + metricsJson(meanOf(rows, Method::Baseline));
+    if (report.options.oracle) out += ", \"oracle\": " + metricsJson(meanOf(rows, Method::Oracle));
     return out;
 }
 
@@ -265,6 +268,12 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
             if (!options.saveDir.empty())
                 writeImageAtomic((fs::path(options.saveDir) / "lab" / fileName).string(), baseline, {triple.composite, triple.real});
         }
+        if (options.oracle) {
+            std::vector<FilterParams> starts{FilterParams{}};
+            if (predictor) starts.push_back(row.predicted);
+            row.oracleValues = fitFilterValues(composite, mask, real, starts);
+            row.oracle = computeMetrics(renderResult(composite, mask, row.oracleValues, options.threads), real, mask);
+        }
         report.rows.push_back(std::move(row));
         if (progress) progress(int(i + 1), int(triples.size()));
     }
@@ -305,9 +314,12 @@ std::string reportCsv(const EvalReport& report) {
     out << "subset,composite,mse_composite,psnr_composite,fmse_composite";
     if (report.options.useModel) out << ",mse_result,psnr_result,fmse_result";
     if (report.options.labBaseline) out << ",mse_lab,psnr_lab,fmse_lab";
+    if (report.options.oracle) out << ",mse_oracle,psnr_oracle,fmse_oracle";
     out << ",fg_pixels";
     if (report.options.useModel)
         for (const auto& spec : filterSpecs()) out << "," << spec.key;
+    if (report.options.oracle)
+        for (const auto& spec : filterSpecs()) out << ",oracle_" << spec.key;
     out << "\n";
     for (const auto& row : report.rows) {
         out << csvField(row.subset) << "," << csvField(row.composite);
@@ -315,9 +327,12 @@ std::string reportCsv(const EvalReport& report) {
         put(row.unharmonized);
         if (report.options.useModel) put(row.result);
         if (report.options.labBaseline) put(row.baseline);
+        if (report.options.oracle) put(row.oracle);
         out << "," << row.unharmonized.foregroundPixels;
         if (report.options.useModel)
             for (const auto& spec : filterSpecs()) out << "," << number(row.predicted.*(spec.field));
+        if (report.options.oracle)
+            for (const auto& spec : filterSpecs()) out << "," << number(row.oracleValues.*(spec.field));
         out << "\n";
     }
     return out.str();
@@ -339,6 +354,7 @@ std::string reportText(const EvalReport& report) {
     put("composite", Method::Composite);
     if (report.options.useModel) put("harmonizer", Method::Result);
     if (report.options.labBaseline) put("lab baseline", Method::Baseline);
+    if (report.options.oracle) put("filter ceiling", Method::Oracle);
     if (report.options.useModel) {
         const auto r2 = filterR2(report.rows);
         if (!r2.empty()) {

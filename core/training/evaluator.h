@@ -28,12 +28,15 @@ struct EvalOptions {
     std::optional<double> outputGain;  // PredictorOptions::outputGain
     std::optional<int> inputSize;      // PredictorOptions::inputSize
     int limit = 0;             // evaluate at most this many composites (0 = all)
+    // Also the filters' ceiling: the six values fitted to each image against its ground
+    // truth (oracle.h), started from zero and from the model's prediction.
+    bool oracle = false;
 };
 
 struct EvalRow {
     std::string subset, composite;    // composite path as found
-    ImageMetrics unharmonized, result, baseline;
-    FilterParams predicted;
+    ImageMetrics unharmonized, result, baseline, oracle;
+    FilterParams predicted, oracleValues;
     // The perturbation a six-filter composite was made with (restore order), when its set
     // has a perturbations.csv (make-evalset writes one), and the values that undo it
     // (restoringArgsFor on the real photo and mask): the truth the predictions are held to.
@@ -61,7 +64,7 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
 // fewer than two rows have a perturbation.
 std::vector<double> filterR2(const std::vector<EvalRow>& rows);
 
-enum class Method { Composite, Result, Baseline };
+enum class Method { Composite, Result, Baseline, Oracle };
 MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method);
 
 // One JSON object: {"dataset", "size", "count", "model", "composite": {mse, psnr, fmse},

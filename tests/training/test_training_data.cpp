@@ -18,6 +18,7 @@
 #include "core/training/dataset.h"
 #include "core/training/loss.h"
 #include "core/training/metrics.h"
+#include "core/training/oracle.h"
 #include "core/training/perturb.h"
 
 namespace fs = std::filesystem;
@@ -285,6 +286,49 @@ private Q_SLOTS:
         QVERIFY(std::abs(m.mse - mse) < 1e-9);
         QVERIFY(std::abs(m.fmse - fmse) < 1e-9);
         QVERIFY(std::abs(m.psnr - psnr) < 1e-9);
+    }
+
+    // The filters' ceiling (eval --oracle) must find values that undo a composite made by
+    // the filters themselves: far below the composite's error, and about nothing to do on
+    // a composite that is already the real photo.
+    void oracleFitUndoesAFilterComposite_data() {
+        QTest::addColumn<QVector<double>>("perturbation");
+        QTest::addColumn<double>("maxShareOfCompositeError");
+        QTest::newRow("brightness") << QVector<double>{0, 0.4, 0, 0, 0, 0} << 0.02;
+        QTest::newRow("saturation") << QVector<double>{0, 0, 0, -0.5, 0, 0} << 0.02;
+        QTest::newRow("warm and dark") << QVector<double>{0.25, -0.3, 0, 0, 0, 0} << 0.15;
+        QTest::newRow("all six") << QVector<double>{-0.2, 0.3, 0.3, 0.4, -0.3, 0.3} << 0.15;
+        QTest::newRow("nothing to undo") << QVector<double>{0, 0, 0, 0, 0, 0} << 0.0;
+    }
+    void oracleFitUndoesAFilterComposite() {
+        QFETCH(QVector<double>, perturbation);
+        QFETCH(double, maxShareOfCompositeError);
+        const cv::Mat real = syntheticPhoto(96, 80, 5);
+        const cv::Mat mask = centreMask(96, 80);
+        const auto args = torch::tensor(std::vector<double>(perturbation.begin(), perturbation.end()), torch::kFloat64).reshape({1, 6});
+        const auto composite = tensorToBgr8(hz::torchfilters::harmonize(imagesToTensor({real}).to(torch::kFloat64),
+                                                                       masksToTensor({mask}).to(torch::kFloat64), args)[0]);
+        const hz::FilterParams fitted = fitFilterValues(composite, mask, real);
+        const auto fittedArgs = hz::torchfilters::argsTensor(fitted, torch::kFloat64);
+        const cv::Mat restored = tensorToBgr8(hz::torchfilters::harmonize(imagesToTensor({composite}).to(torch::kFloat64),
+                                                                         masksToTensor({mask}).to(torch::kFloat64), fittedArgs)[0]);
+        const double before = computeMetrics(composite, real, mask).fmse;
+        const double after = computeMetrics(restored, real, mask).fmse;
+        if (maxShareOfCompositeError == 0.0) {
+            QVERIFY2(before == 0.0, "the composite should be the real photo");
+            QVERIFY2(after < 0.5, qPrintable(QString("fMSE %1 on a composite with nothing to undo").arg(after)));
+            for (const double value : fitted.toArray()) QVERIFY(std::abs(value) < 0.02);
+            return;
+        }
+        QVERIFY(before > 20.0);
+        QVERIFY2(after <= maxShareOfCompositeError * before,
+                 qPrintable(QString("fMSE %1 -> %2").arg(before).arg(after)));
+        // A start that is already right is kept, not walked away from.
+        const hz::FilterParams fromFitted = fitFilterValues(composite, mask, real, {hz::FilterParams{}, fitted});
+        const cv::Mat again = tensorToBgr8(hz::torchfilters::harmonize(imagesToTensor({composite}).to(torch::kFloat64),
+                                                                      masksToTensor({mask}).to(torch::kFloat64),
+                                                                      hz::torchfilters::argsTensor(fromFitted, torch::kFloat64))[0]);
+        QVERIFY(computeMetrics(again, real, mask).fmse <= after * 1.05 + 0.5);
     }
 
     void metricsBinariseTheMaskAtHalf() {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -210,6 +212,28 @@ std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std:
     }
     args = rest;
     return values;
+}
+
+std::vector<std::pair<std::string, std::string>> compositeMaskPairs(const std::string& dirName) {
+    namespace fs = std::filesystem;
+    static const std::set<std::string> kImageExtensions{".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"};
+    const fs::path dir(dirName), images = dir / "composite", masks = dir / "mask";
+    std::error_code ec;
+    if (!fs::is_directory(images, ec) || !fs::is_directory(masks, ec))
+        throw Error(dir.string() + ": expected composite/ and mask/ folders");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(images))
+        if (entry.is_regular_file() && kImageExtensions.count(lowerExtension(entry.path().string()))) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& file : files) {
+        fs::path mask;
+        for (const auto& entry : fs::directory_iterator(masks))
+            if (entry.is_regular_file() && entry.path().stem() == file.stem()) mask = entry.path();
+        if (mask.empty()) throw Error(file.string() + ": no mask " + file.stem().string() + ".* in " + masks.string());
+        pairs.emplace_back(file.string(), mask.string());
+    }
+    return pairs;
 }
 
 }  // namespace hz::cli

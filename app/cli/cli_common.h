@@ -93,4 +93,9 @@ bool stderrIsTerminal();
 // `args` first: its values in order. Throws UsageError when the last one has no value.
 std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
 
+// A folder of real composites without ground truth (shared/data/real_composites/*):
+// DIR/composite/* paired with DIR/mask/<same stem>.*, sorted by name. Throws hz::Error naming
+// the folder or the composite when a folder or a mask is missing.
+std::vector<std::pair<std::string, std::string>> compositeMaskPairs(const std::string& dir);
+
 }  // namespace hz::cli

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 #include "app/cli/cli_common.h"
 #include "core/image_io.h"
@@ -15,29 +14,6 @@ namespace fs = std::filesystem;
 
 namespace hz::cli {
 namespace {
-
-const std::set<std::string> kImageExtensions{".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"};
-
-// <dir>/composite/* paired with <dir>/mask/<same stem>.*
-std::vector<std::pair<fs::path, fs::path>> pairsIn(const fs::path& dir) {
-    const fs::path images = dir / "composite", masks = dir / "mask";
-    std::error_code ec;
-    if (!fs::is_directory(images, ec) || !fs::is_directory(masks, ec))
-        throw Error(dir.string() + ": expected composite/ and mask/ folders");
-    std::vector<std::pair<fs::path, fs::path>> pairs;
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(images))
-        if (entry.is_regular_file() && kImageExtensions.count(lowerExtension(entry.path().string()))) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-        fs::path mask;
-        for (const auto& entry : fs::directory_iterator(masks))
-            if (entry.is_regular_file() && entry.path().stem() == file.stem()) mask = entry.path();
-        if (mask.empty()) throw Error(file.string() + ": no mask " + file.stem().string() + ".* in " + masks.string());
-        pairs.emplace_back(file, mask);
-    }
-    return pairs;
-}
 
 int runSpread(const std::vector<std::string>& argsIn) {
     ArgParser parser("spread", "--set DIR [--set DIR ...] [--model FILE] [--json]",
@@ -59,13 +35,13 @@ int runSpread(const std::vector<std::string>& argsIn) {
 
     std::vector<std::array<double, kFilterCount>> values;
     for (const auto& set : sets) {
-        for (const auto& [imagePath, maskPath] : pairsIn(set)) {
-            const LoadedImage image = loadImage(imagePath.string());
-            cv::Mat mask = loadMask(maskPath.string(), image.pixels.size());
+        for (const auto& [imagePath, maskPath] : compositeMaskPairs(set)) {
+            const LoadedImage image = loadImage(imagePath);
+            cv::Mat mask = loadMask(maskPath, image.pixels.size());
             mask = (mask > threshold * 257.0);  // 8-bit 0/255
             mask.convertTo(mask, CV_16U, 257.0);
             if (maskIsEmpty(mask)) {
-                std::fprintf(stderr, "harmonizer-cli spread: warning: %s: empty mask, skipped\n", maskPath.string().c_str());
+                std::fprintf(stderr, "harmonizer-cli spread: warning: %s: empty mask, skipped\n", maskPath.c_str());
                 continue;
             }
             values.push_back(predictor.predict(image.pixels, mask).toArray());

@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
         mask.colRange(0, w / 2).setTo(255);
         return cv::imwrite(argv[4], image) && cv::imwrite(argv[5], mask) ? 0 : fail("cannot write");
     }
-    std::fprintf(stderr, "usage: image_check background-equal|foreground-changed|equal|format|make-noise ...\n");
+    if (mode == "black" && argc == 5) {
+        // black OUT.png W H: an 8-bit single-channel image of zeros (an empty mask).
+        return cv::imwrite(argv[2], cv::Mat(std::stoi(argv[4]), std::stoi(argv[3]), CV_8UC1, cv::Scalar(0))) ? 0 : fail("cannot write");
+    }
+    std::fprintf(stderr, "usage: image_check background-equal|foreground-changed|equal|format|make-noise|black ...\n");
     return 2;
 }

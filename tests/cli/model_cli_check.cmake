@@ -7,6 +7,10 @@
 #       exactly what predict --json prints.
 #   cmake -DMODE=batch -DCLI=... -DCHECK=... -DMODEL=... -DDATA=tests/data -DSAMPLE_MASK=... -DOUT=dir -P ...
 #       a folder with good and bad pairs: exit 1, each bad pair named on stderr, the good ones written.
+#   cmake -DMODE=spread -DCLI=... -DMODEL=... -DIMAGE=... -DMASK=... -DOUT=dir -P ...
+#       spread over a set holding one composite twice and one with an empty mask: the empty one is
+#       skipped with a warning, the count is 2, every std is 0 and min = max; a composite without
+#       a mask is a one-line error naming it.
 cmake_minimum_required(VERSION 3.22)
 
 set(KEYS temperature brightness contrast saturation highlight shadow)
@@ -75,6 +79,41 @@ elseif(MODE STREQUAL "harmonize-equals-apply")
   endif()
   # The values must do something, or the comparison above proves little.
   run_ok(ignored ${CHECK} foreground-changed ${IMAGE} ${harmonized} ${MASK})
+
+elseif(MODE STREQUAL "spread")
+  set(set ${OUT}/spread_set)
+  file(REMOVE_RECURSE ${set})
+  file(MAKE_DIRECTORY ${set}/composite ${set}/mask)
+  foreach(name a b c)
+    file(COPY_FILE ${IMAGE} ${set}/composite/${name}.png)
+  endforeach()
+  file(COPY_FILE ${MASK} ${set}/mask/a.png)
+  file(COPY_FILE ${MASK} ${set}/mask/b.png)
+  # c: an empty mask (all zero).
+  execute_process(COMMAND ${CHECK} black ${set}/mask/c.png 96 64 RESULT_VARIABLE code)
+  if(NOT code EQUAL 0)
+    fail("image_check black failed")
+  endif()
+  execute_process(COMMAND ${CLI} spread --set ${set} --model ${MODEL} --json --threads 1
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0 OR NOT out MATCHES "\"count\": 2," OR NOT err MATCHES "c[.]png: empty mask, skipped")
+    fail("spread failed (${code}):\n${out}${err}")
+  endif()
+  foreach(key ${KEYS})
+    if(NOT out MATCHES "\"${key}\": {\"mean\": (-?[0-9.]+), \"std\": 0[.]0000, \"min\": (-?[0-9.]+), \"max\": (-?[0-9.]+)}")
+      fail("${key}: expected std 0 over one composite twice: ${out}")
+    endif()
+    if(NOT CMAKE_MATCH_2 STREQUAL CMAKE_MATCH_3)
+      fail("${key}: min ${CMAKE_MATCH_2} != max ${CMAKE_MATCH_3}")
+    endif()
+  endforeach()
+  file(REMOVE ${set}/mask/b.png)
+  execute_process(COMMAND ${CLI} spread --set ${set} --model ${MODEL} --threads 1
+                  RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
+  string(STRIP "${err}" err)
+  if(NOT code EQUAL 1 OR err MATCHES "\n" OR NOT err MATCHES "b[.]png: no mask b[.]\\* in ")
+    fail("a composite without a mask: expected exit 1 and one line naming it, got ${code}: ${err}")
+  endif()
 
 elseif(MODE STREQUAL "batch")
   set(images ${OUT}/batch/images)

@@ -11,6 +11,10 @@
 #       train-subject from a model file (--init) with pasted composites on a folder made of
 #       copies of IMAGE/MASK writes a model `mask` can use, with the given version; --resume
 #       continues from the checkpoint and --init with --resume is refused.
+#   cmake -DMODE=composites -DCLI=... -DSUBJECT_MODEL=... -DIMAGE=... -DMASK=... -DDIR=... -P ...
+#       eval-subject --composites scores Select Subject on DIR/set/composite/* against
+#       DIR/set/mask/<stem>.*: a composite whose mask is the one `mask` writes for it scores
+#       IoU 1 exactly, and a composite without a mask is a one-line error naming it.
 cmake_minimum_required(VERSION 3.22)
 
 function(fail)
@@ -97,6 +101,33 @@ elseif(MODE STREQUAL "train")
                   RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
   if(NOT code EQUAL 2 OR NOT err MATCHES "--init starts a new run")
     fail("--init with --resume: expected exit 2 and a usage line, got ${code}: ${err}")
+  endif()
+
+elseif(MODE STREQUAL "composites")
+  file(REMOVE_RECURSE ${DIR})
+  file(MAKE_DIRECTORY ${DIR}/set/composite ${DIR}/set/mask)
+  file(COPY_FILE ${IMAGE} ${DIR}/set/composite/a.png)
+  file(COPY_FILE ${IMAGE} ${DIR}/set/composite/b.png)
+  run_ok(${CLI} mask --subject-model ${SUBJECT_MODEL} --image ${IMAGE} -o ${DIR}/set/mask/a.png)
+  file(COPY_FILE ${MASK} ${DIR}/set/mask/b.png)
+  execute_process(COMMAND ${CLI} eval-subject --composites ${DIR}/set --subject-model ${SUBJECT_MODEL} --threads 1
+                          --csv ${DIR}/scores.csv
+                  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0 OR NOT out MATCHES ", 2 composites" OR NOT out MATCHES "set +2  IoU [01][.][0-9]+"
+     OR NOT out MATCHES "median IoU [01][.][0-9]+, [0-2] of 2 below 0[.]3")
+    fail("eval-subject --composites failed (${code}):\n${out}${err}")
+  endif()
+  file(STRINGS ${DIR}/scores.csv rows)
+  list(LENGTH rows count)
+  if(NOT count EQUAL 3 OR NOT rows MATCHES "set,a[.]png,1,")
+    fail("expected a header, two rows and IoU 1 for a.png, got: ${rows}")
+  endif()
+  file(REMOVE ${DIR}/set/mask/b.png)
+  execute_process(COMMAND ${CLI} eval-subject --composites ${DIR}/set --subject-model ${SUBJECT_MODEL} --threads 1
+                  RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_QUIET)
+  string(STRIP "${err}" err)
+  if(NOT code EQUAL 1 OR err MATCHES "\n" OR NOT err MATCHES "b[.]png: no mask b[.]\\* in ")
+    fail("a composite without a mask: expected exit 1 and one line naming it, got ${code}: ${err}")
   endif()
 
 else()

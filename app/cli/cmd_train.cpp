@@ -53,6 +53,9 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("arg-weight", "X",
                      "weight of a direct loss on the six-filter half's predicted values against the restoring ones,\n"
                      "                            default 0 (spec: image losses only)");
+    parser.addOption("fit-arg-weight", "X",
+                     "weight of a direct loss on the other half's predicted values against the filters' best values\n"
+                     "                            fitted to each sample (eval --oracle's fit, at 48 px), default 0");
     parser.addOption("init", "MODEL.hzm", "start from these weights instead of random ones");
     parser.addOption("arch", "NAME", "backbone of a fresh network: efficientnet-b0 (default) or mobilenet-v2");
     parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 weights (.safetensors) to start the mobilenet-v2 backbone from");
@@ -83,6 +86,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
     options.transferWeight = parser.number("transfer-weight", 10.0, 0.0, 1e4);
     options.sixFinalWeight = parser.number("six-final-weight", 0.0, 0.0, 1e4);
     options.argumentWeight = parser.number("arg-weight", 0.0, 0.0, 1e4);
+    options.fittedArgumentWeight = parser.number("fit-arg-weight", 0.0, 0.0, 1e4);
     options.initModel = parser.optional("init").value_or("");
     options.stopAtStep = parser.integer("stop-at", 0, 0, 100000000);
     options.architecture = parser.optional("arch").value_or("");

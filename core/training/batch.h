@@ -29,6 +29,11 @@ struct BatchConfig {
     // given and not empty), else the transfer family.
     const std::vector<Lut3d>* luts = nullptr;
     double lutProbability = 0.5;
+    // > 0: fit the filters' best values to each sample of the other half against its real
+    // photo (fitFilterValuesBatch on a copy this many px a side), for a direct argument loss
+    // there too (Batch::otherFitted). 0: none.
+    int otherFitSide = 0;
+    int otherFitIterations = 60;
 };
 
 // One augmented photo at size x size: BGR uint8, its mask (uint8) and, for a real composite
@@ -46,6 +51,7 @@ struct Batch {
     torch::Tensor real;                  // [N,3,S,S] the ground truth
     std::vector<torch::Tensor> targets;  // 6 x [K,3,S,S] per-step targets of samples [0, K)
     torch::Tensor sixRestoring;          // [K,6] restoringArgsFor() of samples [0, K): the values that undo them
+    torch::Tensor otherFitted;           // [N-K,6] the filters' best values for samples [K, N) (BatchConfig::otherFitSide > 0)
     int sixFilterCount = 0;              // K: samples [0, K) are six-filter pairs, the rest final-output-only
     std::vector<int> items;
 };

@@ -5,6 +5,7 @@
 // `eval --oracle` reports it beside the model so that a family's target can be read
 // against what the filters allow at all.
 #include <opencv2/core.hpp>
+#include <torch/torch.h>
 
 #include <vector>
 
@@ -24,5 +25,13 @@ struct OracleOptions {
 // the lowest loss seen (clamped to [-1, 1]). With no start, starts from zero.
 FilterParams fitFilterValues(const cv::Mat& composite, const cv::Mat& mask, const cv::Mat& real,
                              const std::vector<FilterParams>& starts = {}, const OracleOptions& options = {});
+
+// The same fit for a batch at once, on tensors: image, real [N,3,H,W] RGB in [0, 1], mask
+// [N,1,H,W] in [0, 1] (any floating dtype, used as given: shrink them first). Each sample's
+// loss is its own foreground MSE and Adam works per value, so the samples do not interact.
+// Starts from zero (or `start`, [N,6]) and returns [N,6] float, restore order: each sample's
+// values with the lowest loss seen. Deterministic (no random numbers).
+torch::Tensor fitFilterValuesBatch(const torch::Tensor& image, const torch::Tensor& mask, const torch::Tensor& real,
+                                   int iterations, double learningRate, const torch::Tensor& start = {});
 
 }  // namespace hz::training

@@ -96,6 +96,8 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
     if (!options.lutDir.empty()) notes << "; LUT family from " << fs::path(options.lutDir).filename().string() << " (share " << options.lutShare << ")";
     notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight
           << ", arguments " << options.argumentWeight;
+    if (options.fittedArgumentWeight > 0)
+        notes << ", fitted arguments on the other half " << options.fittedArgumentWeight << " (fit at " << options.fitSide << " px)";
     if (valFmse >= 0) notes << (bestSoFar ? "; best validation fMSE so far " : "; validation fMSE ") << valFmse;
     metadata.trainingNotes = notes.str();
     return metadata;
@@ -398,6 +400,7 @@ TrainSummary train(const TrainOptions& options) {
     batchConfig.size = options.size;
     batchConfig.luts = &trainLuts;
     batchConfig.lutProbability = options.lutShare;
+    if (options.fittedArgumentWeight > 0) batchConfig.otherFitSide = options.fitSide;
 
     // The architecture comes from the weights we continue from; only a fresh network uses --arch.
     const fs::path checkpointModel = checkpointDir(options) / "model.hzm";
@@ -486,6 +489,8 @@ TrainSummary train(const TrainOptions& options) {
         if (rest > 0) {
             other = options.transferWeight * finalStepLoss(steps.back().narrow(0, k, rest), batch.real.narrow(0, k, rest), batch.mask.narrow(0, k, rest));
             loss = loss + other;
+            if (options.fittedArgumentWeight > 0)
+                loss = loss + options.fittedArgumentWeight * argumentLoss(args.narrow(0, k, rest), batch.otherFitted);
         }
         const auto forwardDone = Clock::now();
         optimizer.zero_grad();

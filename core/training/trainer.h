@@ -41,6 +41,10 @@ struct TrainOptions {
     double transferWeight = 10.0;  // final-step loss on the other (transfer) half; the spec's 10
     double sixFinalWeight = 0.0;   // extra final-step loss on the six-filter half; 0 = the spec's loss alone
     double argumentWeight = 0.0;   // argumentLoss on the six-filter half; 0 = the spec's image losses alone
+    // argumentLoss on the other half against the filters' best values fitted to each sample
+    // (BatchConfig::otherFitSide); 0 = none.
+    double fittedArgumentWeight = 0.0;
+    int fitSide = 48;
     int valPercent = 10;           // share of source photos in the validation split
     int stopAtStep = 0;            // > 0: checkpoint and return after this step (schedule still uses `steps`)
     const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT): checkpoint and return

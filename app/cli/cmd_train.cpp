@@ -27,8 +27,9 @@ extern "C" void onStopSignal(int) { g_stopRequested.store(true); }
 
 int runTrain(const std::vector<std::string>& argsIn) {
     ArgParser parser("train", "--data DIR [--data DIR ...] --out RUN_DIR [options]",
-                     "Trains the harmonization network from scratch on real photos with foreground masks\n"
-                     "(self-supervised six-filter pairs plus colour-transfer composites, spec section 4).\n"
+                     "Trains the harmonization network on photos with foreground masks (self-supervised\n"
+                     "six-filter pairs plus colour-transfer and LUT composites, spec section 4), from scratch,\n"
+                     "from --init weights or from --pretrained ImageNet weights.\n"
                      "Writes RUN_DIR/checkpoint/, last.hzm, best.hzm (lowest validation fMSE), log.csv and\n"
                      "val_items.txt. Ctrl-C saves a checkpoint; --resume continues exactly where it stopped.\n"
                      "Data layouts per folder: real/image+real/mask (+meta.json), images+segs (BSDS500),\n"

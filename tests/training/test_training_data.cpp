@@ -38,6 +38,15 @@ torch::Tensor maskOfKind(const QString& kind, int n, int size) {
     return mask;
 }
 
+// Five 48-px photos with masks, loaded the way the trainer loads a --data folder.
+TrainingData loadMiniFolder(const QTemporaryDir& tmp) {
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "mini";
+    writeGenericFolder(dir, 5, 48);
+    TrainingData data;
+    loadFolder(dir.string(), LoadOptions{}, data);
+    return data;
+}
+
 }  // namespace
 
 class TestTrainingData : public QObject {
@@ -451,10 +460,7 @@ private Q_SLOTS:
 
     void trainingBatchHasTheDocumentedShape() {
         QTemporaryDir tmp;
-        const fs::path dir = fs::path(tmp.path().toStdString()) / "mini";
-        writeGenericFolder(dir, 5, 48);
-        TrainingData data;
-        loadFolder(dir.string(), LoadOptions{}, data);
+        const TrainingData data = loadMiniFolder(tmp);
         const auto pool = splitItems(data, Split::All);
         BatchConfig config;
         config.size = 32;
@@ -484,10 +490,7 @@ private Q_SLOTS:
     // deterministic, so a resumed run sees the same batch.
     void otherHalfCarriesFittedValues() {
         QTemporaryDir tmp;
-        const fs::path dir = fs::path(tmp.path().toStdString()) / "mini";
-        writeGenericFolder(dir, 5, 48);
-        TrainingData data;
-        loadFolder(dir.string(), LoadOptions{}, data);
+        const TrainingData data = loadMiniFolder(tmp);
         const auto pool = splitItems(data, Split::All);
         BatchConfig config;
         config.size = 32;

@@ -32,7 +32,7 @@ torch::Tensor paramsTensor(const FilterParams& params) {
 }  // namespace
 
 torch::Tensor fitFilterValuesBatch(const torch::Tensor& imageIn, const torch::Tensor& maskIn, const torch::Tensor& realIn,
-                                   int iterations, double learningRate, const torch::Tensor& start) {
+                                   int iterations, double learningRate, const torch::Tensor& start, torch::Tensor* lowestLoss) {
     TORCH_CHECK(imageIn.dim() == 4 && imageIn.sizes() == realIn.sizes() && maskIn.size(0) == imageIn.size(0),
                 "fitFilterValuesBatch: image and real must be [N,3,H,W] and mask [N,1,H,W]");
     torch::NoGradGuard outer;
@@ -66,6 +66,7 @@ torch::Tensor fitFilterValuesBatch(const torch::Tensor& imageIn, const torch::Te
         // Past the clamp the gradient is zero and the value would stick there.
         args.clamp_(-1.0, 1.0);
     }
+    if (lowestLoss) *lowestLoss = bestLoss;
     return best;
 }
 
@@ -83,25 +84,15 @@ FilterParams fitFilterValues(const cv::Mat& composite, const cv::Mat& mask, cons
     const auto count = std::int64_t(from.size());
     std::vector<torch::Tensor> startRows;
     for (const auto& params : from) startRows.push_back(paramsTensor(params));
+    torch::Tensor losses;
     const auto fitted = fitFilterValuesBatch(image.expand({count, -1, -1, -1}), softMask.expand({count, -1, -1, -1}),
                                              truth.expand({count, -1, -1, -1}), options.iterations, options.learningRate,
-                                             torch::cat(startRows, 0));
-    // The starts' results compared on the same loss, once more.
-    torch::NoGradGuard noGrad;
-    const auto counted = (softMask >= 0.5).to(torch::kFloat32);
-    double bestLoss = std::numeric_limits<double>::infinity();
-    FilterParams best;
-    for (std::int64_t i = 0; i < count; ++i) {
-        const auto result = torchfilters::harmonize(image.to(torch::kFloat32), softMask.to(torch::kFloat32), fitted.narrow(0, i, 1));
-        const double loss = ((result - truth.to(torch::kFloat32)).pow(2) * counted).sum().item<double>();
-        if (loss < bestLoss) {
-            bestLoss = loss;
-            std::array<double, kFilterCount> values{};
-            for (int f = 0; f < kFilterCount; ++f) values[std::size_t(f)] = fitted[i][f].item<double>();
-            best = FilterParams::fromArray(values);
-        }
-    }
-    return best.clamped();
+                                             torch::cat(startRows, 0), &losses);
+    // The start whose fit reached the lowest loss (the first of equals).
+    const auto winner = fitted[losses.argmin().item<std::int64_t>()];
+    std::array<double, kFilterCount> values{};
+    for (int f = 0; f < kFilterCount; ++f) values[std::size_t(f)] = winner[f].item<double>();
+    return FilterParams::fromArray(values).clamped();
 }
 
 }  // namespace hz::training

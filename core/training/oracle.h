@@ -30,8 +30,10 @@ FilterParams fitFilterValues(const cv::Mat& composite, const cv::Mat& mask, cons
 // [N,1,H,W] in [0, 1] (any floating dtype, used as given: shrink them first). Each sample's
 // loss is its own foreground MSE and Adam works per value, so the samples do not interact.
 // Starts from zero (or `start`, [N,6]) and returns [N,6] float, restore order: each sample's
-// values with the lowest loss seen. Deterministic (no random numbers).
+// values with the lowest loss seen (that loss, [N], into `lowestLoss` when given).
+// Deterministic (no random numbers).
 torch::Tensor fitFilterValuesBatch(const torch::Tensor& image, const torch::Tensor& mask, const torch::Tensor& real,
-                                   int iterations, double learningRate, const torch::Tensor& start = {});
+                                   int iterations, double learningRate, const torch::Tensor& start = {},
+                                   torch::Tensor* lowestLoss = nullptr);
 
 }  // namespace hz::training

@@ -218,13 +218,7 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     if (batchSize > k) batch.composite = torch::cat({pair.composite, rgbFloatToTensor(compositeRgb)}, 0);
     else batch.composite = pair.composite;
     if (config.otherFitSide > 0 && batchSize > k) {
-        const auto shrink = [&](const torch::Tensor& t) {
-            if (t.size(2) <= config.otherFitSide) return t;
-            const auto area = torch::nn::functional::InterpolateFuncOptions()
-                                  .size(std::vector<std::int64_t>{config.otherFitSide, config.otherFitSide})
-                                  .mode(torch::kArea);
-            return torch::nn::functional::interpolate(t, area);
-        };
+        const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t, config.otherFitSide); };
         const int rest = batchSize - k;
         batch.otherFitted = fitFilterValuesBatch(shrink(batch.composite.narrow(0, k, rest)), shrink(batch.mask.narrow(0, k, rest)),
                                                  shrink(batch.real.narrow(0, k, rest)), config.otherFitIterations, 0.05);

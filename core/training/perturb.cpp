@@ -132,20 +132,22 @@ torch::Tensor searchRestoringArgument(Filter filter, const torch::Tensor& input,
 
 }  // namespace
 
+torch::Tensor areaShrinkToLongSide(const torch::Tensor& images, std::int64_t maxSide) {
+    TORCH_CHECK(images.dim() == 4 && maxSide > 0, "areaShrinkToLongSide: shapes");
+    const std::int64_t longSide = std::max(images.size(2), images.size(3));
+    if (longSide <= maxSide) return images;
+    const double scale = double(maxSide) / double(longSide);
+    const std::vector<std::int64_t> side{std::max<std::int64_t>(1, std::int64_t(images.size(2) * scale)),
+                                        std::max<std::int64_t>(1, std::int64_t(images.size(3) * scale))};
+    return torch::nn::functional::interpolate(images, torch::nn::functional::InterpolateFuncOptions().size(side).mode(torch::kArea));
+}
+
 torch::Tensor restoringArgsFor(const torch::Tensor& real, const torch::Tensor& mask, const torch::Tensor& perturbation) {
     TORCH_CHECK(real.dim() == 4 && mask.dim() == 4 && real.size(0) == perturbation.size(0), "restoringArgsFor: shapes");
     torch::NoGradGuard noGrad;
     constexpr std::int64_t kSearchSide = 64;
-    auto small = real.to(torch::kFloat64);
-    auto smallMask = mask.to(torch::kFloat64);
-    if (real.size(2) > kSearchSide || real.size(3) > kSearchSide) {
-        const double scale = double(kSearchSide) / double(std::max(real.size(2), real.size(3)));
-        const std::vector<std::int64_t> side{std::max<std::int64_t>(1, std::int64_t(real.size(2) * scale)),
-                                            std::max<std::int64_t>(1, std::int64_t(real.size(3) * scale))};
-        const auto area = torch::nn::functional::InterpolateFuncOptions().size(side).mode(torch::kArea);
-        small = torch::nn::functional::interpolate(small, area);
-        smallMask = torch::nn::functional::interpolate(smallMask, area);
-    }
+    const auto small = areaShrinkToLongSide(real.to(torch::kFloat64), kSearchSide);
+    const auto smallMask = areaShrinkToLongSide(mask.to(torch::kFloat64), kSearchSide);
     const auto r = perturbation.to(torch::kFloat64);
     const SixFilterPair pair = makeSixFilterPair(small, smallMask, r);
     torch::Tensor restore = restoringArgs(r);

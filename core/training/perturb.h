@@ -35,6 +35,11 @@ std::array<double, kFilterCount> restoringArgs(const std::array<double, kFilterC
 // perturbation: [N,6] in restore order -> [N,6].
 torch::Tensor restoringArgs(const torch::Tensor& perturbation);
 
+// images: [N,C,H,W] -> the same, area-averaged so that the longer side is at most maxSide
+// (aspect kept; returned as is when it already fits). Area averaging, because the fits and
+// searches that use it compare means, which a point-sampled shrink would alias.
+torch::Tensor areaShrinkToLongSide(const torch::Tensor& images, std::int64_t maxSide);
+
 // The truth the argument loss and the evaluation's R^2 use: for each restore step, the
 // argument that best maps the image that step receives onto its target (foreground error),
 // given a perturbed photo. Brightness, Saturation, Highlight and Shadow take the formulas

@@ -139,6 +139,33 @@ private Q_SLOTS:
 
     // On a partial mask the statistics mix foreground and background, so Temperature's
     // restoring value is found by search and beats -r on the foreground error.
+    void areaShrinkKeepsAspectAndMeans_data() {
+        QTest::addColumn<int>("height");
+        QTest::addColumn<int>("width");
+        QTest::addColumn<int>("maxSide");
+        QTest::addColumn<int>("expectedHeight");
+        QTest::addColumn<int>("expectedWidth");
+        QTest::newRow("square halves") << 8 << 8 << 4 << 4 << 4;
+        QTest::newRow("wide keeps aspect") << 6 << 12 << 4 << 2 << 4;
+        QTest::newRow("tall keeps aspect") << 12 << 6 << 4 << 4 << 2;
+        QTest::newRow("already fits") << 5 << 3 << 8 << 5 << 3;
+    }
+    void areaShrinkKeepsAspectAndMeans() {
+        QFETCH(int, height);
+        QFETCH(int, width);
+        QFETCH(int, maxSide);
+        QFETCH(int, expectedHeight);
+        QFETCH(int, expectedWidth);
+        torch::manual_seed(3);
+        const auto images = torch::rand({2, 3, height, width}, torch::kFloat64);
+        const auto small = areaShrinkToLongSide(images, maxSide);
+        QCOMPARE(small.size(2), std::int64_t(expectedHeight));
+        QCOMPARE(small.size(3), std::int64_t(expectedWidth));
+        // Exact integer factors here, so area averaging keeps every channel's mean.
+        const double meanGap = (small.mean({2, 3}) - images.mean({2, 3})).abs().max().item<double>();
+        QVERIFY2(meanGap < 1e-12, qPrintable(QString::number(meanGap)));
+    }
+
     void restoringTemperatureOnAPartialMaskBeatsTheNegation() {
         torch::manual_seed(23);
         const auto photo = 0.3 + 0.2 * torch::rand({1, 3, 16, 16}, torch::kFloat64);

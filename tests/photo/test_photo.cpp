@@ -141,6 +141,26 @@ private Q_SLOTS:
         QCOMPARE(loadImage(out).pixels.size(), kShown);
     }
 
+    // libpng refuses, when writing, profiles it only has doubts about: a rendering intent
+    // outside the defined four, or the widespread old HP "sRGB IEC61966-2.1" that it lists
+    // as a "known incorrect sRGB profile". Photos carry such profiles, and their export
+    // must keep them byte for byte rather than fail.
+    void dubiousProfileStillExportsToPng() {
+        std::string profile = test::adobeRgbProfile();
+        QVERIFY(profile.size() > 68);
+        profile[64] = 0, profile[65] = 0, profile[66] = 0, profile[67] = 4;  // rendering intent 4
+        const std::string in = path("dubious.jpg");
+        test::writePhoto(in, test::syntheticPhoto(kStored), profile, 1);
+        const LoadedImage loaded = loadImage(in);
+        QVERIFY(loaded.metadata.icc == profile);
+        WriteOptions options;
+        options.metadata = loaded.metadata;
+        const std::string out = path("dubious_out.png");
+        writeImageAtomic(out, loaded.pixels, {in}, options);
+        QVERIFY2(test::readBack(out).icc == profile, "the ICC profile bytes differ");
+        QCOMPARE(cv::norm(loadImage(out).pixels, loaded.pixels, cv::NORM_INF), 0.0);
+    }
+
     void untaggedOutputStaysUntagged() {
         const std::string in = path("plain.png");
         cv::imwrite(in, test::syntheticPhoto(kShown));

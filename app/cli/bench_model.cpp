@@ -58,7 +58,7 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     const std::string shippedPath = defaultModelPath();
     std::error_code ec;
     const bool haveShipped = fs::exists(shippedPath, ec);
-    // infer_256 is always measured at 256x256, whatever size the shipped model was trained at:
+    // infer_256 is always measured at 256x256, whatever input size the shipped model runs at:
     // the shipped weights (or random ones) saved again with inputSize 256. Speed does not
     // depend on the values, but a fresh network in eval mode has vanishing activations;
     // re-estimated BatchNorm statistics give it a trained network's scale.
@@ -69,7 +69,7 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
         ModelMetadata metadata;
         if (haveShipped) {
             metadata = loadModel(shippedPath, net);
-            report.note("model_weights", "shipped model " + shippedPath + " (trained at " +
+            report.note("model_weights", "shipped model " + shippedPath + " (runs at its input size " +
                                              std::to_string(metadata.inputSize) + "), run at 256 for infer_256");
         } else {
             recalibrateBatchNorm(net, torch::rand({2, 3, 256, 256}), (torch::rand({2, 1, 256, 256}) > 0.5).to(torch::kFloat));

@@ -66,18 +66,20 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     {
         torch::manual_seed(1);
         HarmonizerNet net;
+        StatisticsHead head{nullptr};  // the shipped file's statistics head, if any, is part of a prediction
         ModelMetadata metadata;
         if (haveShipped) {
-            metadata = loadModel(shippedPath, net);
+            metadata = loadModel(shippedPath, net, &head);
             report.note("model_weights", "shipped model " + shippedPath + " (runs at its input size " +
-                                             std::to_string(metadata.inputSize) + "), run at 256 for infer_256");
+                                             std::to_string(metadata.inputSize) + "), run at 256 for infer_256" +
+                                             (head.is_empty() ? "" : ", statistics head included"));
         } else {
             recalibrateBatchNorm(net, torch::rand({2, 3, 256, 256}), (torch::rand({2, 1, 256, 256}) > 0.5).to(torch::kFloat));
             metadata.modelVersion = "bench-random-init";
             report.note("model_weights", "random-init model (no shipped model found); speed does not depend on the weights");
         }
         metadata.inputSize = 256;
-        saveModel(modelPath, net, metadata);
+        saveModel(modelPath, net, metadata, head.is_empty() ? nullptr : &head);
     }
 
     PredictorOptions predictorOptions;

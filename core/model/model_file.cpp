@@ -41,11 +41,9 @@ public:
 };
 
 // Every parameter and buffer by its LibTorch name, in registration order.
-std::vector<std::pair<std::string, torch::Tensor>> namedState(torch::nn::Module& net) {
-    std::vector<std::pair<std::string, torch::Tensor>> state;
-    for (const auto& item : net.named_parameters()) state.emplace_back(item.key(), item.value());
-    for (const auto& item : net.named_buffers()) state.emplace_back(item.key(), item.value());
-    return state;
+void appendNamedState(torch::nn::Module& net, const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor>>& state) {
+    for (const auto& item : net.named_parameters()) state.emplace_back(prefix + item.key(), item.value());
+    for (const auto& item : net.named_buffers()) state.emplace_back(prefix + item.key(), item.value());
 }
 
 ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
@@ -61,6 +59,14 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
     metadata.modelVersion = object.value("model_version").toString().toStdString();
     metadata.trainingNotes = object.value("training_notes").toString().toStdString();
     metadata.outputGain = object.value("output_gain").toDouble(1.0);
+    if (object.contains("statistics_head")) {
+        const auto head = object.value("statistics_head").toObject();
+        metadata.statisticsHeadHidden = head.value("hidden").toInt(-1);
+        metadata.statisticsHeadNotes = head.value("notes").toString().toStdString();
+        if (metadata.statisticsHeadHidden < 1 || metadata.statisticsHeadHidden > 4096)
+            throw Error("model file '" + path + "' has an invalid statistics head width " +
+                        std::to_string(metadata.statisticsHeadHidden) + " (expected 1..4096)");
+    }
     const auto architecture = object.value("architecture").toString("harmonizer-efficientnet-b0").toStdString();
     try {
         metadata.architecture = parseArchitecture(architecture);
@@ -98,7 +104,7 @@ std::vector<std::string> restoreOrderKeys() {
     return keys;
 }
 
-void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata) {
+void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata, StatisticsHead* head) {
     if (!hostIsLittleEndian()) throw Error("cannot write model file '" + path + "': big-endian hosts are not supported");
     QJsonObject object;
     object["format_version"] = kModelFormatVersion;
@@ -114,13 +120,23 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
         throw Error("cannot write model file '" + path + "': invalid output gain " + std::to_string(metadata.outputGain));
     object["output_gain"] = metadata.outputGain;
     object["parameter_count"] = double(net->parameterCount());
+    if (head && !head->is_empty()) {
+        QJsonObject headObject;
+        headObject["hidden"] = (*head)->hiddenSize();
+        headObject["features"] = kStatisticsFeatureCount;
+        headObject["notes"] = QString::fromStdString(metadata.statisticsHeadNotes);
+        object["statistics_head"] = headObject;
+    }
     const QByteArray json = QJsonDocument(object).toJson(QJsonDocument::Indented);
-    writeHzmModule(path, json.toStdString(), *net);
+    writeHzmModule(path, json.toStdString(), *net, head && !head->is_empty() ? head->get() : nullptr, kStatisticsHeadPrefix);
 }
 
-void writeHzmModule(const std::string& path, const std::string& json, torch::nn::Module& net) {
+void writeHzmModule(const std::string& path, const std::string& json, torch::nn::Module& net, torch::nn::Module* extra,
+                    const std::string& extraPrefix) {
     if (!hostIsLittleEndian()) throw Error("cannot write model file '" + path + "': big-endian hosts are not supported");
-    const auto state = namedState(net);
+    std::vector<std::pair<std::string, torch::Tensor>> state;
+    appendNamedState(net, "", state);
+    if (extra) appendNamedState(*extra, extraPrefix, state);
     Writer writer;
     writer.putBytes(kMagic, sizeof kMagic);
     writer.put<std::uint32_t>(kModelFormatVersion);
@@ -156,18 +172,38 @@ ModelMetadata readModelMetadata(const std::string& path) {
     return metadata;
 }
 
-ModelMetadata loadModel(const std::string& path, HarmonizerNet& net) {
+ModelMetadata loadModel(const std::string& path, HarmonizerNet& net, StatisticsHead* head) {
     // The container (signature, version, length, checksum, tensor table) is read by the
     // Qt-free hzm_container.cpp, which tools/gpu_check shares; the metadata's meaning is here.
-    const HzmContents contents = readHzmFile(path);
+    HzmContents contents = readHzmFile(path);
     ModelMetadata metadata = parseMetadata(contents.metadataJson, path);
     metadata.formatVersion = int(contents.formatVersion);
+    // The head's tensors are split off first so that the network's table is checked exactly.
+    HzmContents headContents;
+    const std::string prefix = kStatisticsHeadPrefix;
+    for (auto it = contents.tensors.begin(); it != contents.tensors.end();) {
+        if (it->first.compare(0, prefix.size(), prefix) == 0) {
+            headContents.tensors.emplace(it->first.substr(prefix.size()), it->second);
+            it = contents.tensors.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (metadata.statisticsHeadHidden == 0 && !headContents.tensors.empty())
+        throw Error("model file '" + path + "' has statistics head tensors but no \"statistics_head\" metadata");
+    StatisticsHead loadedHead{nullptr};
+    if (head && metadata.statisticsHeadHidden > 0) {
+        loadedHead = StatisticsHead(metadata.statisticsHeadHidden);
+        loadedHead->eval();
+        copyHzmTensors(headContents, *loadedHead, path);
+    }
     // A file of the other architecture gets a fresh network of its own kind; `net` is only
     // replaced once every tensor has been checked and copied.
     HarmonizerNet destination = net->backbone() == metadata.architecture ? net : makeNetwork(metadata.architecture);
     if (!net->is_training()) destination->eval();
     copyHzmTensors(contents, *destination, path);
     net = destination;
+    if (head) *head = loadedHead;
     return metadata;
 }
 

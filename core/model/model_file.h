@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/model/network.h"
+#include "core/model/statistics_head.h"
 
 namespace hz {
 
@@ -35,6 +36,10 @@ struct ModelMetadata {
     // The network's backbone (the file's `architecture`; files written before MobileNetV2
     // existed say "harmonizer-efficientnet-b0" and keep loading as that).
     Backbone architecture = Backbone::EfficientNetB0;
+    // The statistics head (statistics_head.h) stored with the network: its hidden width, or 0
+    // when the file has none; and how it was trained.
+    int statisticsHeadHidden = 0;
+    std::string statisticsHeadNotes;
 };
 
 // Valid output gains: finite, in (0, 4].
@@ -50,16 +55,24 @@ std::vector<std::string> restoreOrderKeys();
 
 // Writes atomically (temporary file + rename). An empty filterOrder is written as
 // restoreOrderKeys(); formatVersion is always the current one. Throws hz::Error.
-void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata);
+// With `head`, its tensors are stored too (named kStatisticsHeadPrefix + name) and the metadata
+// records it; without, the file has none.
+void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata& metadata,
+               StatisticsHead* head = nullptr);
 // The container written atomically with any module's parameters and buffers (by LibTorch
 // name, registration order) after a UTF-8 JSON metadata text; saveModel and the subject
 // model file (core/subject/subject_model.h) use it. Throws hz::Error.
-void writeHzmModule(const std::string& path, const std::string& metadataJson, torch::nn::Module& module);
+// `extra` (optional): a second module whose tensors are stored after the first's, each name
+// prefixed with `extraPrefix`.
+void writeHzmModule(const std::string& path, const std::string& metadataJson, torch::nn::Module& module,
+                    torch::nn::Module* extra = nullptr, const std::string& extraPrefix = "");
 // Loads weights into `net` and returns the metadata. When the file's architecture differs
 // from `net`'s, `net` is replaced by a fresh network of the file's architecture (so hold no
 // references to the old module's parameters across this call, e.g. in an optimizer).
 // Everything is validated before `net` is touched: on any error `net` is unchanged.
-ModelMetadata loadModel(const std::string& path, HarmonizerNet& net);
+// `head` (optional) receives the file's statistics head, or an empty holder when the file has
+// none; without `head` a stored head is ignored (the trainer and calibrate work on the network).
+ModelMetadata loadModel(const std::string& path, HarmonizerNet& net, StatisticsHead* head = nullptr);
 // The metadata alone (the whole file is still checked: signature, length, checksum).
 ModelMetadata readModelMetadata(const std::string& path);
 

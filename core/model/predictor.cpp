@@ -85,6 +85,7 @@ FilterParams paramsFromNetworkOutput(const torch::Tensor& output) {
 struct Predictor::State {
     HarmonizerNet net;
     std::unique_ptr<FoldedHarmonizerNet> folded;
+    StatisticsHead head{nullptr};  // empty when the file has none
     ModelMetadata metadata;
     std::string modelPath;
     torch::Device device{torch::kCPU};
@@ -123,7 +124,7 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     s.threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(s.threads);
 
-    s.metadata = loadModel(s.modelPath, s.net);
+    s.metadata = loadModel(s.modelPath, s.net, &s.head);
     s.outputGain = options.outputGain.value_or(s.metadata.outputGain);
     if (!isValidOutputGain(s.outputGain))
         throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
@@ -153,6 +154,9 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
 
     auto start = Clock::now();
     NetworkInput input = prepareNetworkInput(image, mask, s.inputSize, s.toSrgb.get());
+    // The head's statistics are measured on the network's own input (CPU, before the views).
+    torch::Tensor statistics;
+    if (!s.head.is_empty()) statistics = statisticsFeatures(input.image, input.mask).unsqueeze(0);  // [1, F]
     // On CUDA the views are made on the device: one upload of the input instead of V.
     // (A no-op on the CPU.)
     input.image = input.image.to(s.device);
@@ -172,6 +176,8 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     if (s.outputGain != 1.0) output = output * s.outputGain;
     // Each view's values as they would be applied (clamped), then their mean: [1, 6].
     if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
+    // The head corrects the values as they would be applied: [1, F] + [1, 6] -> [1, 6].
+    if (!s.head.is_empty()) output = s.head->forward(statistics, output.to(torch::kCPU).clamp(-1.0, 1.0));
     const FilterParams params = paramsFromNetworkOutput(output);
     s.timing.postprocessMs = millisecondsSince(start);
     return params;

@@ -21,6 +21,7 @@
 #include "core/training/dataset.h"
 #include "core/training/evalset.h"
 #include "core/training/evaluator.h"
+#include "core/training/head_trainer.h"
 #include "core/training/trainer.h"
 
 namespace fs = std::filesystem;
@@ -263,6 +264,69 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 16, (run / "tiny.hzm").string()));
         options.inputSizes = {8};
         QVERIFY_THROWS_EXCEPTION(hz::Error, calibrateOutputGain(options));
+    }
+
+    void statisticsHeadTrainsOnTopOfTheNetworkAndReusesItsCache() {
+        const fs::path run = fs::path(tmp_.path().toStdString()) / "head_run";
+        train(tinyOptions(data_, run));
+        HeadTrainingOptions options;
+        options.dataDirs = {data_.string()};
+        options.modelPath = (run / "best.hzm").string();
+        options.outPath = (run / "with_head.hzm").string();
+        options.cachePath = (run / "head_samples.pt").string();
+        options.size = 32;
+        options.samples = 48;
+        options.valSamples = 16;
+        options.views = 2;
+        options.steps = 150;
+        options.batch = 16;
+        options.hidden = 16;
+        options.lossSide = 16;
+        options.lr = 1e-2;
+        options.threads = 1;
+        options.valPercent = 40;
+        options.logEvery = 1000;
+        std::vector<std::string> lines;
+        const auto log = [&lines](const std::string& line) { lines.push_back(line); };
+        const HeadTrainingReport first = trainStatisticsHead(options, log);
+        QCOMPARE(first.trainSamples, 48);
+        QVERIFY(first.sixFilter.count > 0 && first.other.count > 0);
+        QCOMPARE(first.sixFilter.count + first.other.count, 16);
+        QVERIFY(fs::exists(options.cachePath));
+        // Fitted to these samples, the head must render them closer to their real photos than
+        // the network's values alone do.
+        QVERIFY2(first.trainHeadFmse < first.trainNetworkFmse,
+                 qPrintable(QString("head %1, network %2").arg(first.trainHeadFmse).arg(first.trainNetworkFmse)));
+        QCOMPARE(first.headR2.size(), std::size_t(6));
+
+        // The written file: the same network, plus the head, with its recipe in the metadata.
+        QVERIFY(sameWeights(options.modelPath, options.outPath));
+        hz::HarmonizerNet net;
+        hz::StatisticsHead head{nullptr};
+        const hz::ModelMetadata metadata = hz::loadModel(options.outPath, net, &head);
+        QCOMPARE(metadata.statisticsHeadHidden, 16);
+        QVERIFY(metadata.statisticsHeadNotes.find("48 generated samples") != std::string::npos);
+        QVERIFY(!head.is_empty());
+
+        // Again from the cache (no data needed) with the same seed: the same head, exactly.
+        options.dataDirs.clear();
+        options.outPath = (run / "with_head_again.hzm").string();
+        lines.clear();
+        trainStatisticsHead(options, log);
+        QVERIFY(!lines.empty() && lines.front().find("from " + options.cachePath) != std::string::npos);
+        hz::StatisticsHead again{nullptr};
+        hz::loadModel(options.outPath, net, &again);
+        const auto a = head->named_parameters(), b = again->named_parameters();
+        for (const auto& item : a) QVERIFY2(torch::equal(item.value(), b[item.key()]), item.key().c_str());
+        QVERIFY(torch::equal(head->featureMean, again->featureMean));
+
+        HeadTrainingOptions missing = options;
+        missing.cachePath.clear();
+        missing.dataDirs = {data_.string()};
+        missing.modelPath = (run / "no_such_model.hzm").string();
+        missing.outPath = (run / "never.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(missing, log));
+        QVERIFY(!fs::exists(missing.outPath));
     }
 
     void averagedModelIsTheWeightedMeanOfItsInputs() {

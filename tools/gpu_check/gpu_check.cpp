@@ -510,6 +510,10 @@ int Checker::run() {
     std::string modelError;
     try {
         contents = hz::readHzmFile(options_.modelPath);
+        // The statistics head (core/model/statistics_head.h) runs on the CPU after the network;
+        // this tool checks the network, so the head's tensors are set aside.
+        for (auto it = contents->tensors.begin(); it != contents->tensors.end();)
+            it = it->first.rfind("statistics_head.", 0) == 0 ? contents->tensors.erase(it) : std::next(it);
     } catch (const hz::Error& error) {
         modelError = error.what();
     }

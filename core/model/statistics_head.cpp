@@ -1,0 +1,167 @@
+#include "core/model/statistics_head.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+
+namespace hz {
+
+namespace {
+
+// Linear interpolation between order statistics (numpy's default percentile).
+float percentileOfSorted(const std::vector<float>& sorted, double percent) {
+    const double position = percent / 100.0 * double(sorted.size() - 1);
+    const auto below = std::size_t(std::floor(position));
+    const auto above = std::min(below + 1, sorted.size() - 1);
+    const double fraction = position - double(below);
+    return float(sorted[below] + (sorted[above] - sorted[below]) * fraction);
+}
+
+struct Moments {
+    double mean = 0, std = 0;
+};
+
+Moments momentsOf(const std::vector<float>& values) {
+    double sum = 0, squares = 0;
+    for (float v : values) sum += v;
+    const double mean = sum / double(values.size());
+    for (float v : values) squares += (v - mean) * (v - mean);
+    return {mean, std::sqrt(squares / double(values.size()))};
+}
+
+// The spec's HSL saturation of one pixel (section 2, Saturation).
+float hslSaturation(float r, float g, float b) {
+    const float cmax = std::max({r, g, b}), cmin = std::min({r, g, b});
+    const float lightness = (cmax + cmin) / 2;
+    constexpr float eps = 1e-6f;
+    return lightness < 0.5f ? (cmax - cmin) / (cmax + cmin + eps) : (cmax - cmin) / (2 - cmax - cmin + eps);
+}
+
+// rgb, lab: CV_32FC3 (RGB in [0,1]; OpenCV's float Lab: L in [0,100], a and b about +-100).
+std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, const cv::Mat& lab, const cv::Mat& region) {
+    const bool whole = cv::countNonZero(region) < 4;
+    std::array<std::vector<float>, 3> channel;
+    std::vector<float> lightness, labA, labB, saturation, chroma;
+    int clippedHigh = 0, clippedLow = 0;
+    for (int y = 0; y < rgb.rows; ++y) {
+        const auto* pixel = rgb.ptr<cv::Vec3f>(y);
+        const auto* labPixel = lab.ptr<cv::Vec3f>(y);
+        const auto* inside = region.ptr<std::uint8_t>(y);
+        for (int x = 0; x < rgb.cols; ++x) {
+            if (!whole && !inside[x]) continue;
+            const cv::Vec3f& c = pixel[x];
+            for (int k = 0; k < 3; ++k) channel[std::size_t(k)].push_back(c[k]);
+            const float l = labPixel[x][0] / 100.f, a = labPixel[x][1] / 100.f, b = labPixel[x][2] / 100.f;
+            lightness.push_back(l);
+            labA.push_back(a);
+            labB.push_back(b);
+            saturation.push_back(hslSaturation(c[0], c[1], c[2]));
+            chroma.push_back(std::sqrt(a * a + b * b));
+            clippedHigh += std::max({c[0], c[1], c[2]}) > 0.98f;
+            clippedLow += std::min({c[0], c[1], c[2]}) < 0.02f;
+        }
+    }
+    const double count = double(lightness.size());
+    std::array<float, kStatisticsPerRegion> out{};
+    std::size_t i = 0;
+    std::array<Moments, 3> rgbMoments;
+    for (int k = 0; k < 3; ++k) rgbMoments[std::size_t(k)] = momentsOf(channel[std::size_t(k)]);
+    for (const auto& m : rgbMoments) out[i++] = float(m.mean);
+    for (const auto& m : rgbMoments) out[i++] = float(m.std);
+    const Moments l = momentsOf(lightness);
+    out[i++] = float(l.mean);
+    out[i++] = float(l.std);
+    std::sort(lightness.begin(), lightness.end());
+    for (double p : {2.0, 10.0, 25.0, 50.0, 75.0, 90.0, 98.0}) out[i++] = percentileOfSorted(lightness, p);
+    const Moments a = momentsOf(labA), b = momentsOf(labB);
+    out[i++] = float(a.mean);
+    out[i++] = float(b.mean);
+    out[i++] = float(a.std);
+    out[i++] = float(b.std);
+    out[i++] = float(momentsOf(saturation).mean);
+    std::sort(saturation.begin(), saturation.end());
+    for (double p : {25.0, 50.0, 75.0, 90.0}) out[i++] = percentileOfSorted(saturation, p);
+    out[i++] = float(momentsOf(chroma).mean);
+    std::sort(chroma.begin(), chroma.end());
+    for (double p : {50.0, 90.0}) out[i++] = percentileOfSorted(chroma, p);
+    out[i++] = float(clippedHigh / count);
+    out[i++] = float(clippedLow / count);
+    return out;
+}
+
+}  // namespace
+
+torch::Tensor statisticsFeatures(const torch::Tensor& imageIn, const torch::Tensor& maskIn) {
+    const auto image = imageIn.dim() == 4 ? imageIn[0] : imageIn;
+    const auto mask = maskIn.dim() == 4 ? maskIn[0] : maskIn;
+    if (image.dim() != 3 || image.size(0) != 3 || mask.dim() != 3 || mask.size(0) != 1 ||
+        mask.size(1) != image.size(1) || mask.size(2) != image.size(2))
+        throw Error("statistics features need a [3, H, W] image and a [1, H, W] mask of the same size");
+    // [3, H, W] planar RGB -> [H, W, 3] interleaved for OpenCV (still RGB order).
+    const auto interleaved = image.detach().to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}).contiguous();
+    const auto maskPlane = mask.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    const int rows = int(image.size(1)), cols = int(image.size(2));
+    const cv::Mat rgbFull(rows, cols, CV_32FC3, interleaved.data_ptr<float>());
+    const cv::Mat maskFull(rows, cols, CV_32FC1, maskPlane.data_ptr<float>());
+    cv::Mat rgb, maskSmall;
+    const cv::Size side(kStatisticsSide, kStatisticsSide);
+    const int interpolation = rows >= kStatisticsSide && cols >= kStatisticsSide ? cv::INTER_AREA : cv::INTER_LINEAR;
+    cv::resize(rgbFull, rgb, side, 0, 0, interpolation);
+    cv::resize(maskFull, maskSmall, side, 0, 0, interpolation);
+    cv::Mat lab;
+    cv::cvtColor(rgb, lab, cv::COLOR_RGB2Lab);
+
+    const cv::Mat foreground = maskSmall > 0.5f;  // CV_8U 0/255
+    const cv::Mat background = ~foreground;
+    cv::Mat grown;
+    cv::dilate(foreground, grown, cv::Mat::ones(21, 21, CV_8U));
+    const cv::Mat ring = grown & background;
+
+    const auto fg = regionStatistics(rgb, lab, foreground);
+    const auto bg = regionStatistics(rgb, lab, background);
+    const auto near = regionStatistics(rgb, lab, ring);
+    auto features = torch::empty({kStatisticsFeatureCount}, torch::kFloat32);
+    float* out = features.data_ptr<float>();
+    for (int k = 0; k < kStatisticsPerRegion; ++k) {
+        out[k] = fg[std::size_t(k)];
+        out[kStatisticsPerRegion + k] = bg[std::size_t(k)];
+        out[2 * kStatisticsPerRegion + k] = fg[std::size_t(k)] - bg[std::size_t(k)];
+        out[3 * kStatisticsPerRegion + k] = fg[std::size_t(k)] - near[std::size_t(k)];
+    }
+    out[4 * kStatisticsPerRegion] = float(cv::countNonZero(foreground)) / float(kStatisticsSide * kStatisticsSide);
+    return features;
+}
+
+StatisticsHeadImpl::StatisticsHeadImpl(int hidden) : hidden_(hidden) {
+    featureMean = register_buffer("feature_mean", torch::zeros({kStatisticsFeatureCount}));
+    featureScale = register_buffer("feature_scale", torch::ones({kStatisticsFeatureCount}));
+    first = register_module("first", torch::nn::Linear(kStatisticsFeatureCount + 6, hidden));
+    second = register_module("second", torch::nn::Linear(hidden, hidden));
+    output = register_module("output", torch::nn::Linear(hidden, 6));
+    // A fresh head starts as the identity: it returns the network's values unchanged.
+    torch::NoGradGuard noGrad;
+    output->weight.zero_();
+    output->bias.zero_();
+}
+
+void StatisticsHeadImpl::setFeatureScaling(const torch::Tensor& trainingFeatures) {
+    torch::NoGradGuard noGrad;
+    featureMean.copy_(trainingFeatures.mean(0));
+    // Constant features (a region always empty in a tiny set) keep scale 1 instead of 1/0.
+    const auto std = trainingFeatures.std(0);
+    featureScale.copy_(torch::where(std > 1e-6, 1.0 / std, torch::ones_like(std)));
+}
+
+torch::Tensor StatisticsHeadImpl::forward(const torch::Tensor& features, const torch::Tensor& networkValues) {
+    const auto scaled = (features - featureMean) * featureScale;
+    auto h = torch::relu(first->forward(torch::cat({scaled, networkValues}, 1)));
+    h = torch::relu(second->forward(h));
+    return networkValues + output->forward(h);
+}
+
+}  // namespace hz

@@ -1,0 +1,340 @@
+#include "core/training/head_trainer.h"
+
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "core/filters_torch.h"
+#include "core/model/model_file.h"
+#include "core/model/network.h"
+#include "core/model/statistics_head.h"
+#include "core/training/batch.h"
+#include "core/training/dataset.h"
+#include "core/training/loss.h"
+#include "core/training/lut.h"
+
+namespace hz::training {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace F = torch::nn::functional;
+
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// One generated set, all on the CPU. Images are at the loss side.
+struct HeadSamples {
+    torch::Tensor features;   // [N, F]
+    torch::Tensor network;    // [N, 6] the network's values as the predictor applies them
+    torch::Tensor restoring;  // [N, 6] values that undo a six-filter sample (0 for the others)
+    torch::Tensor isSix;      // [N] float 1/0
+    torch::Tensor composite, real, mask;  // [N,3,s,s], [N,3,s,s], [N,1,s,s] float in [0,1]
+    std::int64_t size() const { return features.defined() ? features.size(0) : 0; }
+    std::vector<torch::Tensor> tensors() const { return {features, network, restoring, isSix, composite, real, mask}; }
+    static HeadSamples fromTensors(const std::vector<torch::Tensor>& t, std::size_t offset) {
+        return {t[offset], t[offset + 1], t[offset + 2], t[offset + 3], t[offset + 4], t[offset + 5], t[offset + 6]};
+    }
+};
+
+// The v-th of the 8 symmetries of a square batch [N, C, S, S], in symmetricViews' order
+// (identity, mirror, vertical flip, both; then the same of the transpose).
+torch::Tensor viewOf(const torch::Tensor& x, int view) {
+    const auto base = view >= 4 ? x.transpose(2, 3) : x;
+    switch (view % 4) {
+        case 1: return base.flip({3});
+        case 2: return base.flip({2});
+        case 3: return base.flip({2, 3});
+        default: return base;
+    }
+}
+
+// The network's values for a batch as Predictor::predict makes them: raw x gain, each view
+// clamped, views averaged. image [N,3,S,S], mask [N,1,S,S] at the network's input size.
+torch::Tensor networkValues(const FoldedHarmonizerNet& net, const torch::Tensor& image, const torch::Tensor& mask,
+                            int views, double gain) {
+    torch::Tensor sum;
+    for (int v = 0; v < views; ++v) {
+        auto out = (net.forward(viewOf(image, v).contiguous(), viewOf(mask, v).contiguous()) * gain).clamp(-1.0, 1.0);
+        sum = sum.defined() ? sum + out : out;
+    }
+    return sum / double(views);
+}
+
+torch::Tensor resized(const torch::Tensor& x, int side, bool area) {
+    if (x.size(2) == side && x.size(3) == side) return x;
+    auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{side, side});
+    if (area) return F::interpolate(x, options.mode(torch::kArea));
+    return F::interpolate(x, options.mode(torch::kBilinear).align_corners(false));
+}
+
+HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& pool, const BatchConfig& config, int count,
+                            const FoldedHarmonizerNet& net, int inputSize, int views, double gain, int lossSide,
+                            std::mt19937& rng, const std::function<void(const std::string&)>& log, const char* what) {
+    std::vector<torch::Tensor> features, network, restoring, isSix, composite, real, mask;
+    const auto start = Clock::now();
+    int made = 0, nextReport = 1000;
+    while (made < count) {
+        const Batch batch = makeTrainingBatch(data, pool, 16, config, rng);
+        const auto n = batch.composite.size(0);
+        {
+            c10::InferenceMode inference;
+            // The predictor resizes the photo bilinearly to its input side; so does this.
+            network.push_back(networkValues(net, resized(batch.composite, inputSize, false).contiguous(),
+                                            resized(batch.mask, inputSize, false).contiguous(), views, gain));
+        }
+        for (int64_t i = 0; i < n; ++i) features.push_back(statisticsFeatures(batch.composite[i], batch.mask[i]).unsqueeze(0));
+        auto restore = torch::zeros({n, 6});
+        auto six = torch::zeros({n});
+        if (batch.sixFilterCount > 0) {
+            restore.narrow(0, 0, batch.sixFilterCount).copy_(batch.sixRestoring);
+            six.narrow(0, 0, batch.sixFilterCount).fill_(1.0);
+        }
+        restoring.push_back(restore);
+        isSix.push_back(six);
+        composite.push_back(resized(batch.composite, lossSide, true));
+        real.push_back(resized(batch.real, lossSide, true));
+        mask.push_back(resized(batch.mask, lossSide, true));
+        made += int(n);
+        if (made >= nextReport) {
+            char line[160];
+            std::snprintf(line, sizeof line, "train-head: %s samples %d/%d (%.0f s)", what, made, count, secondsSince(start));
+            log(line);
+            nextReport += 1000;
+        }
+    }
+    HeadSamples samples{torch::cat(features), torch::cat(network), torch::cat(restoring), torch::cat(isSix),
+                        torch::cat(composite), torch::cat(real), torch::cat(mask)};
+    // Exactly `count` samples (the last batch may overshoot).
+    for (auto* t : {&samples.features, &samples.network, &samples.restoring, &samples.isSix, &samples.composite,
+                    &samples.real, &samples.mask})
+        *t = t->narrow(0, 0, count).contiguous();
+    return samples;
+}
+
+// Per-sample fMSE on the 0-255 scale: mean squared error over the foreground's pixels and channels.
+torch::Tensor foregroundMse(const torch::Tensor& prediction, const torch::Tensor& real, const torch::Tensor& mask) {
+    const auto squared = (mask * (prediction - real).pow(2)).sum({1, 2, 3});
+    return squared / (3.0 * mask.sum({1, 2, 3}) + 1e-6) * (255.0 * 255.0);
+}
+
+double rSquared(const torch::Tensor& predicted, const torch::Tensor& truth) {
+    const double residual = (predicted - truth).pow(2).sum().item<double>();
+    const double total = (truth - truth.mean()).pow(2).sum().item<double>();
+    return total > 0 ? 1.0 - residual / total : 0.0;
+}
+
+torch::Tensor rowsWhere(const torch::Tensor& x, const torch::Tensor& flag) {
+    return x.index_select(0, torch::nonzero(flag > 0.5).squeeze(1));
+}
+
+struct Evaluation {
+    HeadFamilyFigures six, other;
+    std::vector<double> networkR2, headR2;
+    // Six-filter samples: fMSE with the network's values except filter k set to the value that
+    // undoes the perturbation (k = 0..5), and with all six set so: where the error comes from.
+    std::vector<double> oneExactFmse;
+    double allExactFmse = 0;
+};
+
+Evaluation evaluate(StatisticsHead& head, const HeadSamples& set) {
+    torch::NoGradGuard noGrad;
+    head->eval();
+    const auto values = head->forward(set.features, set.network).clamp(-1.0, 1.0);
+    const auto composite = foregroundMse(set.composite, set.real, set.mask);
+    const auto network = foregroundMse(torchfilters::harmonize(set.composite, set.mask, set.network), set.real, set.mask);
+    const auto corrected = foregroundMse(torchfilters::harmonize(set.composite, set.mask, values), set.real, set.mask);
+    Evaluation e;
+    for (auto [figures, flag] : {std::pair{&e.six, set.isSix}, std::pair{&e.other, 1.0 - set.isSix}}) {
+        figures->count = int((flag > 0.5).sum().item<int64_t>());
+        if (figures->count == 0) continue;
+        figures->compositeFmse = rowsWhere(composite, flag).mean().item<double>();
+        figures->networkFmse = rowsWhere(network, flag).mean().item<double>();
+        figures->headFmse = rowsWhere(corrected, flag).mean().item<double>();
+    }
+    if (e.six.count > 1) {
+        const auto truth = rowsWhere(set.restoring, set.isSix);
+        const auto net = rowsWhere(set.network, set.isSix), ours = rowsWhere(values, set.isSix);
+        for (int k = 0; k < 6; ++k) {
+            e.networkR2.push_back(rSquared(net.select(1, k), truth.select(1, k)));
+            e.headR2.push_back(rSquared(ours.select(1, k), truth.select(1, k)));
+        }
+        const auto sixComposite = rowsWhere(set.composite, set.isSix), sixReal = rowsWhere(set.real, set.isSix);
+        const auto sixMask = rowsWhere(set.mask, set.isSix);
+        for (int k = 0; k < 6; ++k) {
+            auto values = net.clone();
+            values.select(1, k).copy_(truth.select(1, k));
+            e.oneExactFmse.push_back(
+                foregroundMse(torchfilters::harmonize(sixComposite, sixMask, values), sixReal, sixMask).mean().item<double>());
+        }
+        e.allExactFmse =
+            foregroundMse(torchfilters::harmonize(sixComposite, sixMask, truth), sixReal, sixMask).mean().item<double>();
+    }
+    head->train();
+    return e;
+}
+
+std::string describe(const Evaluation& e) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(1);
+    out << "six-filter " << e.six.compositeFmse << " -> network " << e.six.networkFmse << " -> head " << e.six.headFmse
+        << "; other " << e.other.compositeFmse << " -> " << e.other.networkFmse << " -> " << e.other.headFmse;
+    out.precision(2);
+    if (!e.headR2.empty()) {
+        out << "; R^2 network/head";
+        const char* names[6] = {"T", "B", "C", "S", "H", "Sh"};
+        for (int k = 0; k < 6; ++k) out << " " << names[k] << " " << e.networkR2[std::size_t(k)] << "/" << e.headR2[std::size_t(k)];
+    }
+    return out.str();
+}
+
+// Where the network's six-filter error comes from (see Evaluation::oneExactFmse).
+std::string describeHeadroom(const Evaluation& e) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(1);
+    out << "six-filter fMSE with one filter's value exact (network " << e.six.networkFmse << "):";
+    const char* names[6] = {"T", "B", "C", "S", "H", "Sh"};
+    for (std::size_t k = 0; k < e.oneExactFmse.size(); ++k) out << " " << names[k] << " " << e.oneExactFmse[k];
+    out << "; all six exact " << e.allExactFmse;
+    return out.str();
+}
+
+}  // namespace
+
+HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const std::function<void(const std::string&)>& log) {
+    const auto start = Clock::now();
+    if (options.samples < 16) throw Error("train-head needs at least 16 samples");
+    const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    torch::manual_seed(options.seed);
+    std::mt19937 rng(std::uint32_t(options.seed));
+
+    HarmonizerNet net = makeNetwork(Backbone::MobileNetV2);
+    ModelMetadata metadata = loadModel(options.modelPath, net);
+    net->eval();
+
+    HeadSamples train, val;
+    const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);
+    if (cached) {
+        std::vector<torch::Tensor> tensors;
+        try {
+            torch::load(tensors, options.cachePath);
+        } catch (const std::exception& error) {
+            throw Error("cannot read the sample cache '" + options.cachePath + "': " + error.what());
+        }
+        if (tensors.size() != 14) throw Error("the sample cache '" + options.cachePath + "' is not a train-head cache");
+        train = HeadSamples::fromTensors(tensors, 0);
+        val = HeadSamples::fromTensors(tensors, 7);
+        log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
+            " validation samples from " + options.cachePath);
+    } else {
+        LoadOptions loadOptions;
+        loadOptions.maxShortSide = int(std::lround(options.size * 1.25));
+        loadOptions.keepMasklessPhotos = true;
+        TrainingData data;
+        for (const auto& dir : options.dataDirs) loadFolder(dir, loadOptions, data);
+        if (!data.masklessPhotos.empty()) addBorrowedMaskItems(data, 1);
+        std::vector<Lut3d> trainLuts, valLuts;
+        if (!options.lutDir.empty()) {
+            const auto luts = readLutFolder(options.lutDir);
+            trainLuts = lutSplit(luts, false);
+            valLuts = lutSplit(luts, true);
+        }
+        std::vector<int> trainItems = splitItems(data, Split::Train, options.valPercent);
+        const std::vector<int> valItems = splitItems(data, Split::Val, options.valPercent);
+        if (trainItems.empty()) trainItems = valItems;
+        if (valItems.empty()) throw Error("train-head: the data has no validation photos");
+        log("train-head: " + std::to_string(trainItems.size()) + " training and " + std::to_string(valItems.size()) +
+            " validation items");
+
+        const FoldedHarmonizerNet folded(net, torch::kCPU, /*channelsLast=*/true);
+        BatchConfig config;
+        config.size = options.size;
+        config.luts = trainLuts.empty() ? nullptr : &trainLuts;
+        train = generateSamples(data, trainItems, config, options.samples, folded, metadata.inputSize, options.views,
+                                metadata.outputGain, options.lossSide, rng, log, "training");
+        config.luts = valLuts.empty() ? nullptr : &valLuts;
+        std::mt19937 valRng(12345u);  // the report's samples do not change with --seed
+        val = generateSamples(data, valItems, config, std::max(16, options.valSamples), folded, metadata.inputSize,
+                              options.views, metadata.outputGain, options.lossSide, valRng, log, "validation");
+        if (!options.cachePath.empty()) {
+            auto tensors = train.tensors();
+            for (const auto& t : val.tensors()) tensors.push_back(t);
+            torch::save(tensors, options.cachePath);
+            log("train-head: samples saved to " + options.cachePath);
+        }
+    }
+
+    // Seeded here, so that a run from the cache makes the same head as the run that wrote it.
+    torch::manual_seed(options.seed);
+    StatisticsHead head(options.hidden);
+    head->setFeatureScaling(train.features);
+    head->train();
+    const Evaluation before = evaluate(head, val);
+    log("train-head: before training: " + describe(before));
+    if (!before.oneExactFmse.empty()) log("train-head: " + describeHeadroom(before));
+    torch::optim::AdamW optimizer(head->parameters(),
+                                  torch::optim::AdamWOptions(options.lr).weight_decay(options.weightDecay));
+    const auto n = train.size();
+    const int batch = int(std::min<std::int64_t>(options.batch, n));
+    for (int step = 1; step <= options.steps; ++step) {
+        const double lr = options.lr * 0.5 * (1.0 + std::cos(3.14159265358979323846 * double(step - 1) / double(options.steps)));
+        for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        const auto index = torch::randint(n, {batch}, torch::kLong);
+        const auto values = head->forward(train.features.index_select(0, index), train.network.index_select(0, index));
+        const auto composite = train.composite.index_select(0, index), mask = train.mask.index_select(0, index);
+        const auto result = torchfilters::harmonize(composite, mask, values);
+        // fMSE / 1000: about 1 for a typical composite, the argument loss's scale.
+        auto loss = foregroundMse(result, train.real.index_select(0, index), mask).mean() / 1000.0;
+        const auto six = train.isSix.index_select(0, index);
+        if (options.argWeight > 0 && six.sum().item<double>() > 0) {
+            const auto rows = torch::nonzero(six > 0.5).squeeze(1);
+            loss = loss + options.argWeight * argumentLoss(values.index_select(0, rows),
+                                                           train.restoring.index_select(0, index).index_select(0, rows));
+        }
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        if (step % options.logEvery == 0 || step == options.steps)
+            log("train-head: step " + std::to_string(step) + " loss " + std::to_string(loss.item<double>()) + "; validation " +
+                describe(evaluate(head, val)));
+    }
+
+    const Evaluation final = evaluate(head, val);
+    std::ostringstream notes;
+    notes << "statistics head (" << options.hidden << " hidden) trained on " << n << " generated samples (size "
+          << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
+          << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
+          << ", argument weight " << options.argWeight << ", seed " << options.seed
+          << (options.lutDir.empty() ? "" : ", LUT family included");
+    metadata.statisticsHeadNotes = notes.str();
+    metadata.modelVersion = options.version.empty() ? metadata.modelVersion + "+head" : options.version;
+    head->eval();
+    saveModel(options.outPath, net, metadata, &head);
+
+    HeadTrainingReport report;
+    report.sixFilter = final.six;
+    report.other = final.other;
+    report.networkR2 = final.networkR2;
+    report.headR2 = final.headR2;
+    const Evaluation onTraining = evaluate(head, train);
+    const auto weighted = [](const HeadFamilyFigures& a, const HeadFamilyFigures& b, double HeadFamilyFigures::*field) {
+        return (a.*field * a.count + b.*field * b.count) / std::max(1, a.count + b.count);
+    };
+    report.trainNetworkFmse = weighted(onTraining.six, onTraining.other, &HeadFamilyFigures::networkFmse);
+    report.trainHeadFmse = weighted(onTraining.six, onTraining.other, &HeadFamilyFigures::headFmse);
+    report.trainSamples = int(n);
+    report.seconds = secondsSince(start);
+    return report;
+}
+
+}  // namespace hz::training

@@ -35,6 +35,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("lr", "X", "AdamW learning rate (cosine), default 1e-3");
     parser.addOption("weight-decay", "X", "AdamW weight decay, default 1e-4");
     parser.addOption("arg-weight", "X", "argument loss weight on six-filter samples, default 1");
+    parser.addOption("other-weight", "X", "image loss weight of transfer and LUT samples (six-filter: 1), default 1");
     parser.addOption("loss-side", "N", "side of the images the loss renders, default 64");
     parser.addOption("seed", "S", "random seed, default 1");
     parser.addOption("log-every", "N", "validation line every N steps, default 500");
@@ -61,6 +62,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.lr = parser.number("lr", 1e-3, 1e-8, 1.0);
     options.weightDecay = parser.number("weight-decay", 1e-4, 0.0, 1.0);
     options.argWeight = parser.number("arg-weight", 1.0, 0.0, 1e4);
+    options.otherWeight = parser.number("other-weight", 1.0, 0.0, 1e4);
     options.lossSide = parser.integer("loss-side", 64, 8, 512);
     options.seed = parser.integer("seed", 1, 0, 2147483647);
     options.logEvery = parser.integer("log-every", 500, 1, 100000000);

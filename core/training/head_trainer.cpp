@@ -294,8 +294,9 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         const auto composite = train.composite.index_select(0, index), mask = train.mask.index_select(0, index);
         const auto result = torchfilters::harmonize(composite, mask, values);
         // fMSE / 1000: about 1 for a typical composite, the argument loss's scale.
-        auto loss = foregroundMse(result, train.real.index_select(0, index), mask).mean() / 1000.0;
         const auto six = train.isSix.index_select(0, index);
+        const auto sampleWeight = six + (1.0 - six) * options.otherWeight;
+        auto loss = (foregroundMse(result, train.real.index_select(0, index), mask) * sampleWeight).mean() / 1000.0;
         if (options.argWeight > 0 && six.sum().item<double>() > 0) {
             const auto rows = torch::nonzero(six > 0.5).squeeze(1);
             loss = loss + options.argWeight * argumentLoss(values.index_select(0, rows),
@@ -314,7 +315,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     notes << "statistics head (" << options.hidden << " hidden) trained on " << n << " generated samples (size "
           << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
-          << ", argument weight " << options.argWeight << ", seed " << options.seed
+          << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight << ", seed " << options.seed
           << (options.lutDir.empty() ? "" : ", LUT family included");
     metadata.statisticsHeadNotes = notes.str();
     metadata.modelVersion = options.version.empty() ? metadata.modelVersion + "+head" : options.version;

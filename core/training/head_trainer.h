@@ -29,6 +29,7 @@ struct HeadTrainingOptions {
     double lr = 1e-3;
     double weightDecay = 1e-4;
     double argWeight = 1.0;      // argument loss (six-filter samples) against the image loss
+    double otherWeight = 1.0;    // weight of the image loss on transfer and LUT samples (six-filter: 1)
     int seed = 1;
     int threads = 0;             // 0: every core
     int valPercent = 10;         // the trainer's split by source photo

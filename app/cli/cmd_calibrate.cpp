@@ -33,6 +33,17 @@ std::vector<double> parseNumberList(const std::string& option, const std::string
     return values;
 }
 
+// Calibrating or averaging changes the network's values, so a statistics head fitted to the old
+// ones is not carried over; say so instead of dropping it silently.
+void noteDroppedHead(const std::vector<std::string>& inputs, const std::string& outPath) {
+    for (const auto& input : inputs)
+        if (readModelMetadata(input).statisticsHeadHidden > 0) {
+            std::fprintf(stderr, "note: %s has a statistics head; %s has the network alone (train a head for it with train-head)\n",
+                         input.c_str(), outPath.c_str());
+            return;
+        }
+}
+
 std::string shortNumber(double value) {
     std::ostringstream out;
     out << value;
@@ -99,6 +110,7 @@ int runCalibrate(const std::vector<std::string>& args) {
     training::writeCalibratedModel(options.eval.modelPath, result.bestGain, result.bestInputSize, outPath,
                                    parser.optional("version").value_or(""), parser.optional("notes").value_or(""));
     std::printf("wrote %s with output gain %g and input size %d\n", outPath.c_str(), result.bestGain, result.bestInputSize);
+    noteDroppedHead({options.eval.modelPath}, outPath);
     return 0;
 }
 
@@ -126,6 +138,7 @@ int runAverage(const std::vector<std::string>& argsIn) {
     checkOutputs({outPath}, models);
     training::writeAveragedModel(models, weights, parser.optional("version").value_or(""), outPath);
     std::printf("wrote %s, the mean of %zu models\n", outPath.c_str(), models.size());
+    noteDroppedHead(models, outPath);
     return 0;
 }
 

@@ -13,13 +13,24 @@ namespace hz {
 
 namespace {
 
-// Linear interpolation between order statistics (numpy's default percentile).
-float percentileOfSorted(const std::vector<float>& sorted, double percent) {
-    const double position = percent / 100.0 * double(sorted.size() - 1);
-    const auto below = std::size_t(std::floor(position));
-    const auto above = std::min(below + 1, sorted.size() - 1);
-    const double fraction = position - double(below);
-    return float(sorted[below] + (sorted[above] - sorted[below]) * fraction);
+// Percentiles with linear interpolation between order statistics (numpy's default), for
+// ascending `percents`. Partial selection instead of a full sort: the same order statistics, so
+// the same numbers, at a fraction of the cost (the statistics run on every prediction).
+template <std::size_t N>
+std::array<float, N> percentiles(std::vector<float>& values, const std::array<double, N>& percents) {
+    std::array<float, N> out{};
+    auto begin = values.begin();
+    for (std::size_t i = 0; i < N; ++i) {
+        const double position = percents[i] / 100.0 * double(values.size() - 1);
+        const auto below = std::size_t(std::floor(position));
+        const auto at = values.begin() + std::ptrdiff_t(below);
+        if (at >= begin) std::nth_element(begin, at, values.end());
+        const float low = *at;
+        const float high = below + 1 < values.size() ? *std::min_element(at + 1, values.end()) : low;
+        out[i] = float(low + (high - low) * (position - double(below)));
+        begin = at + 1;
+    }
+    return out;
 }
 
 struct Moments {
@@ -47,6 +58,8 @@ std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, con
     const bool whole = cv::countNonZero(region) < 4;
     std::array<std::vector<float>, 3> channel;
     std::vector<float> lightness, labA, labB, saturation, chroma;
+    const std::size_t expected = whole ? rgb.total() : std::size_t(cv::countNonZero(region));
+    for (auto* v : {&channel[0], &channel[1], &channel[2], &lightness, &labA, &labB, &saturation, &chroma}) v->reserve(expected);
     int clippedHigh = 0, clippedLow = 0;
     for (int y = 0; y < rgb.rows; ++y) {
         const auto* pixel = rgb.ptr<cv::Vec3f>(y);
@@ -76,19 +89,16 @@ std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, con
     const Moments l = momentsOf(lightness);
     out[i++] = float(l.mean);
     out[i++] = float(l.std);
-    std::sort(lightness.begin(), lightness.end());
-    for (double p : {2.0, 10.0, 25.0, 50.0, 75.0, 90.0, 98.0}) out[i++] = percentileOfSorted(lightness, p);
+    for (float p : percentiles(lightness, std::array<double, 7>{2, 10, 25, 50, 75, 90, 98})) out[i++] = p;
     const Moments a = momentsOf(labA), b = momentsOf(labB);
     out[i++] = float(a.mean);
     out[i++] = float(b.mean);
     out[i++] = float(a.std);
     out[i++] = float(b.std);
     out[i++] = float(momentsOf(saturation).mean);
-    std::sort(saturation.begin(), saturation.end());
-    for (double p : {25.0, 50.0, 75.0, 90.0}) out[i++] = percentileOfSorted(saturation, p);
+    for (float p : percentiles(saturation, std::array<double, 4>{25, 50, 75, 90})) out[i++] = p;
     out[i++] = float(momentsOf(chroma).mean);
-    std::sort(chroma.begin(), chroma.end());
-    for (double p : {50.0, 90.0}) out[i++] = percentileOfSorted(chroma, p);
+    for (float p : percentiles(chroma, std::array<double, 2>{50, 90})) out[i++] = p;
     out[i++] = float(clippedHigh / count);
     out[i++] = float(clippedLow / count);
     return out;

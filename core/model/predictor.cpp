@@ -154,9 +154,9 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
 
     auto start = Clock::now();
     NetworkInput input = prepareNetworkInput(image, mask, s.inputSize, s.toSrgb.get());
-    // The head's statistics are measured on the network's own input (CPU, before the views).
-    torch::Tensor statistics;
-    if (!s.head.is_empty()) statistics = statisticsFeatures(input.image, input.mask).unsqueeze(0);  // [1, F]
+    // The head's statistics are measured on the network's own input (CPU, before the views),
+    // after the forward pass (timed as post-processing).
+    const torch::Tensor unviewedImage = input.image, unviewedMask = input.mask;
     // On CUDA the views are made on the device: one upload of the input instead of V.
     // (A no-op on the CPU.)
     input.image = input.image.to(s.device);
@@ -177,7 +177,9 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     // Each view's values as they would be applied (clamped), then their mean: [1, 6].
     if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
     // The head corrects the values as they would be applied: [1, F] + [1, 6] -> [1, 6].
-    if (!s.head.is_empty()) output = s.head->forward(statistics, output.to(torch::kCPU).clamp(-1.0, 1.0));
+    if (!s.head.is_empty())
+        output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask).unsqueeze(0),
+                                 output.to(torch::kCPU).clamp(-1.0, 1.0));
     const FilterParams params = paramsFromNetworkOutput(output);
     s.timing.postprocessMs = millisecondsSince(start);
     return params;

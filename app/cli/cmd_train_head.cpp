@@ -25,6 +25,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("output", "OUT", "model file to write (not the input)");
     parser.addOption("luts", "DIR", "folder of .cube LUTs: adds the LUT family");
     parser.addOption("cache", "FILE", "save the generated samples here, or read them back when the file exists");
+    parser.addOption("extra-cache", "FILE", "another run's cache (other --seed) whose training samples are added (repeatable)");
     parser.addOption("size", "N", "composite side, default 256");
     parser.addOption("samples", "N", "training samples to generate, default 8000");
     parser.addOption("val-samples", "N", "validation samples for the report, default 480");
@@ -44,6 +45,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     std::vector<std::string> args = argsIn;
     training::HeadTrainingOptions options;
     options.dataDirs = takeRepeated(args, "data");
+    options.extraCaches = takeRepeated(args, "extra-cache");
     if (!parser.parse(args)) return 0;
     options.modelPath = parser.value("model");
     options.outPath = parser.value("output");

@@ -119,6 +119,19 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
     return samples;
 }
 
+// A cache written by an earlier run: training samples (7 tensors), then validation samples (7).
+std::vector<torch::Tensor> readCache(const std::string& path) {
+    std::vector<torch::Tensor> tensors;
+    try {
+        torch::load(tensors, path);
+    } catch (const std::exception& error) {
+        throw Error("cannot read the sample cache '" + path + "': " + error.what());
+    }
+    if (tensors.size() != 14 || tensors[0].dim() != 2 || tensors[0].size(1) != kStatisticsFeatureCount)
+        throw Error("the sample cache '" + path + "' is not a train-head cache of this version");
+    return tensors;
+}
+
 // Per-sample fMSE on the 0-255 scale: mean squared error over the foreground's pixels and channels.
 torch::Tensor foregroundMse(const torch::Tensor& prediction, const torch::Tensor& real, const torch::Tensor& mask) {
     const auto squared = (mask * (prediction - real).pow(2)).sum({1, 2, 3});
@@ -225,13 +238,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     HeadSamples train, val;
     const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);
     if (cached) {
-        std::vector<torch::Tensor> tensors;
-        try {
-            torch::load(tensors, options.cachePath);
-        } catch (const std::exception& error) {
-            throw Error("cannot read the sample cache '" + options.cachePath + "': " + error.what());
-        }
-        if (tensors.size() != 14) throw Error("the sample cache '" + options.cachePath + "' is not a train-head cache");
+        const std::vector<torch::Tensor> tensors = readCache(options.cachePath);
         train = HeadSamples::fromTensors(tensors, 0);
         val = HeadSamples::fromTensors(tensors, 7);
         log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
@@ -276,6 +283,14 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
 
     // Seeded here, so that a run from the cache makes the same head as the run that wrote it.
     torch::manual_seed(options.seed);
+    for (const auto& path : options.extraCaches) {
+        const HeadSamples more = HeadSamples::fromTensors(readCache(path), 0);
+        std::vector<torch::Tensor> joined;
+        const auto mine = train.tensors(), theirs = more.tensors();
+        for (std::size_t i = 0; i < mine.size(); ++i) joined.push_back(torch::cat({mine[i], theirs[i]}));
+        train = HeadSamples::fromTensors(joined, 0);
+        log("train-head: added " + std::to_string(more.size()) + " training samples from " + path);
+    }
     StatisticsHead head(options.hidden);
     head->setFeatureScaling(train.features);
     head->train();

@@ -17,6 +17,7 @@ struct HeadTrainingOptions {
     std::string modelPath;       // the network (any head it has is replaced)
     std::string outPath;         // model file to write: the network plus the trained head
     std::string cachePath;       // optional: generated samples are saved here, and read back when present
+    std::vector<std::string> extraCaches;  // more caches (other seeds) whose training samples are added
     std::string version;         // model version to store (default: the input's + "-head")
     int size = 256;              // composite side (the network sees it at its own input size)
     int samples = 8000;          // training samples to generate (half six-filter, half other families)

@@ -320,6 +320,14 @@ private Q_SLOTS:
         for (const auto& item : a) QVERIFY2(torch::equal(item.value(), b[item.key()]), item.key().c_str());
         QVERIFY(torch::equal(head->featureMean, again->featureMean));
 
+        // Another cache's training samples are added to the first one's.
+        options.extraCaches = {options.cachePath};
+        options.outPath = (run / "with_head_doubled.hzm").string();
+        QCOMPARE(trainStatisticsHead(options, log).trainSamples, 96);
+        options.extraCaches = {(run / "with_head.hzm").string()};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(options, log));
+        options.extraCaches.clear();
+
         HeadTrainingOptions missing = options;
         missing.cachePath.clear();
         missing.dataDirs = {data_.string()};

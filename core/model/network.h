@@ -122,9 +122,10 @@ std::vector<BlockSpec> mobileNetV2BlockSpecs();
 // A fresh network of the given backbone (default options otherwise).
 HarmonizerNet makeNetwork(Backbone backbone);
 
-// The first `views` of the 8 symmetries of a square batch [1, C, S, S] (test-time views):
+// The first `views` of the 8 symmetries of a square batch [N, C, S, S] (test-time views):
 // identity, mirror, vertical flip, both (a 180-degree turn), then the same four of the
-// transpose. The predictor and tools/gpu_check make their views with this.
+// transpose, stacked view-major into [views * N, C, S, S]. The predictor, train-head and
+// tools/gpu_check make their views with this.
 torch::Tensor symmetricViews(const torch::Tensor& input, int views);
 
 // Re-estimates every BatchNorm's running statistics from one batch (the network's own

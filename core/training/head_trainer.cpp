@@ -20,6 +20,7 @@
 #include "core/training/dataset.h"
 #include "core/training/loss.h"
 #include "core/training/lut.h"
+#include "core/training/metrics.h"
 
 namespace hz::training {
 
@@ -44,28 +45,14 @@ struct HeadSamples {
     }
 };
 
-// The v-th of the 8 symmetries of a square batch [N, C, S, S], in symmetricViews' order
-// (identity, mirror, vertical flip, both; then the same of the transpose).
-torch::Tensor viewOf(const torch::Tensor& x, int view) {
-    const auto base = view >= 4 ? x.transpose(2, 3) : x;
-    switch (view % 4) {
-        case 1: return base.flip({3});
-        case 2: return base.flip({2});
-        case 3: return base.flip({2, 3});
-        default: return base;
-    }
-}
-
 // The network's values for a batch as Predictor::predict makes them: raw x gain, each view
 // clamped, views averaged. image [N,3,S,S], mask [N,1,S,S] at the network's input size.
 torch::Tensor networkValues(const FoldedHarmonizerNet& net, const torch::Tensor& image, const torch::Tensor& mask,
                             int views, double gain) {
-    torch::Tensor sum;
-    for (int v = 0; v < views; ++v) {
-        auto out = (net.forward(viewOf(image, v).contiguous(), viewOf(mask, v).contiguous()) * gain).clamp(-1.0, 1.0);
-        sum = sum.defined() ? sum + out : out;
-    }
-    return sum / double(views);
+    const auto n = image.size(0);
+    // symmetricViews stacks view-major: [V*N, ...], so the outputs reshape to [V, N, 6].
+    const auto out = net.forward(symmetricViews(image, views), symmetricViews(mask, views)) * gain;
+    return out.clamp(-1.0, 1.0).view({views, n, out.size(1)}).mean(0);
 }
 
 torch::Tensor resized(const torch::Tensor& x, int side, bool area) {
@@ -138,12 +125,6 @@ torch::Tensor foregroundMse(const torch::Tensor& prediction, const torch::Tensor
     return squared / (3.0 * mask.sum({1, 2, 3}) + 1e-6) * (255.0 * 255.0);
 }
 
-double rSquared(const torch::Tensor& predicted, const torch::Tensor& truth) {
-    const double residual = (predicted - truth).pow(2).sum().item<double>();
-    const double total = (truth - truth.mean()).pow(2).sum().item<double>();
-    return total > 0 ? 1.0 - residual / total : 0.0;
-}
-
 torch::Tensor rowsWhere(const torch::Tensor& x, const torch::Tensor& flag) {
     return x.index_select(0, torch::nonzero(flag > 0.5).squeeze(1));
 }
@@ -175,10 +156,8 @@ Evaluation evaluate(StatisticsHead& head, const HeadSamples& set) {
     if (e.six.count > 1) {
         const auto truth = rowsWhere(set.restoring, set.isSix);
         const auto net = rowsWhere(set.network, set.isSix), ours = rowsWhere(values, set.isSix);
-        for (int k = 0; k < 6; ++k) {
-            e.networkR2.push_back(rSquared(net.select(1, k), truth.select(1, k)));
-            e.headR2.push_back(rSquared(ours.select(1, k), truth.select(1, k)));
-        }
+        e.networkR2 = columnR2(net, truth);
+        e.headR2 = columnR2(ours, truth);
         const auto sixComposite = rowsWhere(set.composite, set.isSix), sixReal = rowsWhere(set.real, set.isSix);
         const auto sixMask = rowsWhere(set.mask, set.isSix);
         for (int k = 0; k < 6; ++k) {

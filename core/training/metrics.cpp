@@ -67,4 +67,16 @@ ImageMetrics computeMetrics(const cv::Mat& result, const cv::Mat& reference, con
     return metrics;
 }
 
+std::vector<double> columnR2(const torch::Tensor& predicted, const torch::Tensor& truth) {
+    const auto t = truth.to(torch::kFloat64);
+    const auto residual = (predicted.to(torch::kFloat64) - t).pow(2).sum(0);
+    const auto total = (t - t.mean(0, true)).pow(2).sum(0);
+    std::vector<double> r2;
+    for (std::int64_t i = 0; i < t.size(1); ++i) {
+        const double spread = total[i].item<double>();
+        r2.push_back(spread > 0 ? 1.0 - residual[i].item<double>() / spread : 0.0);
+    }
+    return r2;
+}
+
 }  // namespace hz::training

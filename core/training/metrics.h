@@ -1,8 +1,10 @@
 #pragma once
 // Image quality figures of spec section 7, per image on the 0-255 scale.
 #include <opencv2/core.hpp>
+#include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace hz::training {
 
@@ -22,5 +24,10 @@ struct ImageMetrics {
 ImageMetrics computeMetrics(const cv::Mat& result, const cv::Mat& reference, const cv::Mat& mask);
 
 double psnrFromMse(double mse);
+
+// R^2 of each column of `predicted` against the same column of `truth` (both [N, K]):
+// 1 - sum (p - t)^2 / sum (t - mean t)^2, in float64; 0 for a constant truth column. The
+// trainer's and train-head's per-filter figures.
+std::vector<double> columnR2(const torch::Tensor& predicted, const torch::Tensor& truth);
 
 }  // namespace hz::training

@@ -29,6 +29,7 @@
 #include "core/training/batch.h"
 #include "core/training/dataset.h"
 #include "core/training/loss.h"
+#include "core/training/metrics.h"
 #include "core/training/perturb.h"
 
 namespace fs = std::filesystem;
@@ -125,16 +126,9 @@ struct ValidationFigures {
 };
 
 void addArgumentFigures(ValidationFigures& figures, const torch::Tensor& predicted, const torch::Tensor& restoring) {
-    const auto truth = restoring.to(torch::kFloat64);
-    const auto p = predicted.to(torch::kFloat64);
-    const auto residual = (p - truth).pow(2).sum(0);
-    const auto total = (truth - truth.mean(0, true)).pow(2).sum(0);
-    const auto stdev = p.std(0);
-    for (int i = 0; i < kFilterCount; ++i) {
-        const double t = total[i].item<double>();
-        figures.r2.push_back(t > 0 ? 1.0 - residual[i].item<double>() / t : 0.0);
-        figures.predictionStd.push_back(stdev[i].item<double>());
-    }
+    figures.r2 = columnR2(predicted, restoring);
+    const auto stdev = predicted.to(torch::kFloat64).std(0);
+    for (int i = 0; i < kFilterCount; ++i) figures.predictionStd.push_back(stdev[i].item<double>());
 }
 
 ValidationFigures validate(HarmonizerNet& net, const ValidationSet& set, double compositeFmse) {

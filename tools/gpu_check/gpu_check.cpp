@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/model/hzm_container.h"
 #include "core/model/network.h"
+#include "core/model/statistics_head.h"
 
 #ifndef HZ_DEFAULT_MODEL
 #define HZ_DEFAULT_MODEL "models/harmonizer.hzm"
@@ -513,7 +514,7 @@ int Checker::run() {
         // The statistics head (core/model/statistics_head.h) runs on the CPU after the network;
         // this tool checks the network, so the head's tensors are set aside.
         for (auto it = contents->tensors.begin(); it != contents->tensors.end();)
-            it = it->first.rfind("statistics_head.", 0) == 0 ? contents->tensors.erase(it) : std::next(it);
+            it = it->first.rfind(hz::kStatisticsHeadPrefix, 0) == 0 ? contents->tensors.erase(it) : std::next(it);
     } catch (const hz::Error& error) {
         modelError = error.what();
     }

@@ -80,19 +80,25 @@ void benchSubject(const BenchOptions& options, BenchReport& report) {
     fs::remove(temporary, ec);
     const int side = predictor.info().inputSize;
     const cv::Mat atInput = subjectPhoto({side, side});
-    std::vector<double> forward;
-    medianMs(options.repetitions, [&] {
-        predictor.predictSquare(atInput);
-        forward.push_back(predictor.lastForwardMs());
-    });
-    std::sort(forward.begin(), forward.end());
-    report.add("subject_forward_" + std::to_string(side) + "_ms", forward[forward.size() / 2]);
+    // The network alone, one view (the figure), then the batch of two that Select
+    // Subject runs by default (the photo and its mirror).
+    for (const bool mirrored : {false, true}) {
+        predictor.setMirrorAverage(mirrored);
+        std::vector<double> forward;
+        medianMs(options.repetitions, [&] {
+            predictor.predictSquare(atInput);
+            forward.push_back(predictor.lastForwardMs());
+        });
+        std::sort(forward.begin(), forward.end());
+        report.add(std::string("subject_forward_") + (mirrored ? "mirrored_" : "") + std::to_string(side) + "_ms",
+                   forward[forward.size() / 2]);
+    }
     report.add("select_subject_12mp_ms", medianMs(std::min(options.repetitions, 5), [&] { subject::selectSubject(predictor, photo); }));
     const cv::Rect box(large.width / 4, large.height / 8, large.width / 2, large.height * 3 / 4);
     report.add("select_in_box_12mp_ms",
                medianMs(std::min(options.repetitions, 5), [&] { subject::selectInBox(predictor, photo, box); }));
     report.note("subject_inputs", "network at " + std::to_string(side) + "x" + std::to_string(side) +
-                                      "; Select Subject / in box / upsample / Refine Edge (radius 10, shift 4, " +
+                                      " (Select Subject averages it with the mirrored photo); Select Subject / in box / upsample / Refine Edge (radius 10, shift 4, " +
                                       "feather 3) on a synthetic " + sizeText + " 8-bit photo in memory, every core");
 }
 

@@ -71,6 +71,7 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     parser.addOption("csv", "FILE", "per-item scores: name,group,mode,iou,boundary_f");
     parser.addOption("threads", "N", "LibTorch threads, default every core");
     parser.addFlag("no-graph-cut", "score the box tool without its graph-cut clean-up (the network's mask alone)");
+    parser.addFlag("no-mirror", "score the network's single view, without averaging it with the mirrored photo");
     std::vector<std::string> args = argsIn;
     const auto dataDirs = takeRepeated(args, "data");
     const auto compositeSets = takeRepeated(args, "composites");
@@ -80,7 +81,8 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     const auto csv = parser.optional("csv");
     if (!compositeSets.empty()) {
         if (csv) checkOutputs({*csv}, compositeSets);
-        const subject::SubjectPredictor predictor(parser.optional("subject-model").value_or(""), parser.threads());
+        subject::SubjectPredictor predictor(parser.optional("subject-model").value_or(""), parser.threads());
+        predictor.setMirrorAverage(!parser.has("no-mirror"));
         return scoreComposites(predictor, compositeSets, csv);
     }
     if (csv) checkOutputs({*csv}, dataDirs);
@@ -97,7 +99,8 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
         for (int i = 0; i < limit; ++i) chosen.push_back(items[std::size_t(std::int64_t(i) * std::int64_t(items.size()) / limit)]);
         items = chosen;
     }
-    const subject::SubjectPredictor predictor(parser.optional("subject-model").value_or(""), parser.threads());
+    subject::SubjectPredictor predictor(parser.optional("subject-model").value_or(""), parser.threads());
+    predictor.setMirrorAverage(!parser.has("no-mirror"));
     std::ostringstream perItem;
     if (csv) perItem << "name,group,mode,iou,boundary_f\n";
     const auto result = subject::evaluateSubject(predictor, data, items, csv ? &perItem : nullptr, !parser.has("no-graph-cut"));

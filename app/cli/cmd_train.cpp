@@ -57,6 +57,9 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("fit-arg-weight", "X",
                      "weight of a direct loss on the other half's predicted values against the filters' best values\n"
                      "                            fitted to each sample (eval --oracle's fit, at 48 px), default 0");
+    parser.addOption("six-fit-arg-weight", "X",
+                     "the same fitted-value loss on the six-filter half (with a small --arg-weight, or instead of it),\n"
+                     "                            default 0");
     parser.addOption("init", "MODEL.hzm", "start from these weights instead of random ones");
     parser.addOption("arch", "NAME", "backbone of a fresh network: efficientnet-b0 (default) or mobilenet-v2");
     parser.addOption("pretrained", "FILE", "ImageNet MobileNetV2 weights (.safetensors) to start the mobilenet-v2 backbone from");
@@ -88,6 +91,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
     options.sixFinalWeight = parser.number("six-final-weight", 0.0, 0.0, 1e4);
     options.argumentWeight = parser.number("arg-weight", 0.0, 0.0, 1e4);
     options.fittedArgumentWeight = parser.number("fit-arg-weight", 0.0, 0.0, 1e4);
+    options.sixFittedArgumentWeight = parser.number("six-fit-arg-weight", 0.0, 0.0, 1e4);
     options.initModel = parser.optional("init").value_or("");
     options.stopAtStep = parser.integer("stop-at", 0, 0, 100000000);
     options.architecture = parser.optional("arch").value_or("");

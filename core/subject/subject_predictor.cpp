@@ -17,6 +17,7 @@ struct SubjectPredictor::State {
     SubjectModelInfo info;
     mutable SubjectNet net;  // forward() is not const in LibTorch
     int threads = 1;
+    bool mirrorAverage = true;
     mutable double forwardMs = 0;
 };
 
@@ -35,6 +36,8 @@ SubjectPredictor::~SubjectPredictor() = default;
 const SubjectModelInfo& SubjectPredictor::info() const { return state_->info; }
 const std::string& SubjectPredictor::modelPath() const { return state_->path; }
 double SubjectPredictor::lastForwardMs() const { return state_->forwardMs; }
+void SubjectPredictor::setMirrorAverage(bool on) { state_->mirrorAverage = on; }
+bool SubjectPredictor::mirrorAverage() const { return state_->mirrorAverage; }
 
 cv::Mat SubjectPredictor::predictSquare(const cv::Mat& photoBgr) const {
     const auto& s = *state_;
@@ -53,12 +56,17 @@ cv::Mat SubjectPredictor::predictSquare(const cv::Mat& photoBgr) const {
 
     c10::InferenceMode inference;
     if (torch::get_num_threads() != s.threads) torch::set_num_threads(s.threads);
-    const auto input = torch::from_blob(rgb.data, {1, side, side, 3}, torch::kFloat32).permute({0, 3, 1, 2}).contiguous();
+    auto input = torch::from_blob(rgb.data, {1, side, side, 3}, torch::kFloat32).permute({0, 3, 1, 2});
+    // With the mirror average: [2, 3, S, S], the photo and its left-right mirror.
+    if (s.mirrorAverage) input = torch::cat({input, input.flip({3})}, 0);
+    input = input.contiguous();
 
-    // Forward: [1, 3, S, S] -> [1, 1, S, S] logits.
+    // Forward: [V, 3, S, S] -> [V, 1, S, S] logits -> [1, 1, S, S] probability (mirror undone).
     const auto start = std::chrono::steady_clock::now();
-    const auto probability = torch::sigmoid(s.net->forward(input)).contiguous();
+    auto probability = torch::sigmoid(s.net->forward(input));
     s.forwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (s.mirrorAverage) probability = 0.5 * (probability.narrow(0, 0, 1) + probability.narrow(0, 1, 1).flip({3}));
+    probability = probability.contiguous();
 
     // Post-process: [1, 1, S, S] -> CV_32FC1 S x S in [0, 1].
     return cv::Mat(side, side, CV_32FC1, probability.data_ptr<float>()).clone();

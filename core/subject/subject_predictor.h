@@ -33,6 +33,12 @@ public:
     SubjectPredictor(const SubjectPredictor&) = delete;
     SubjectPredictor& operator=(const SubjectPredictor&) = delete;
 
+    // Average the network's answer on the photo and on its mirror image (one batch of two).
+    // Default on: a subject is a subject either way round, and the two answers disagree
+    // mostly where the network is unsure (the model card has what it changes).
+    void setMirrorAverage(bool on);
+    bool mirrorAverage() const;
+
     const SubjectModelInfo& info() const;
     const std::string& modelPath() const;
 

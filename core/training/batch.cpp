@@ -217,6 +217,11 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     batch.sixRestoring = restoringArgsFor(batch.real.narrow(0, 0, k), batch.mask.narrow(0, 0, k), argTensor);
     if (batchSize > k) batch.composite = torch::cat({pair.composite, rgbFloatToTensor(compositeRgb)}, 0);
     else batch.composite = pair.composite;
+    if (config.sixFitSide > 0 && k > 0) {
+        const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t, config.sixFitSide); };
+        batch.sixFitted = fitFilterValuesBatch(shrink(batch.composite.narrow(0, 0, k)), shrink(batch.mask.narrow(0, 0, k)),
+                                               shrink(batch.real.narrow(0, 0, k)), config.otherFitIterations, 0.05);
+    }
     if (config.otherFitSide > 0 && batchSize > k) {
         const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t, config.otherFitSide); };
         const int rest = batchSize - k;

@@ -34,6 +34,10 @@ struct BatchConfig {
     // there too (Batch::otherFitted). 0: none.
     int otherFitSide = 0;
     int otherFitIterations = 60;
+    // > 0: the same fit for the six-filter half (Batch::sixFitted). Its "true" restoring values
+    // are not the best image where brightening clipped or where filters overlap (model card,
+    // session 14); the fitted ones are.
+    int sixFitSide = 0;
 };
 
 // One augmented photo at size x size: BGR uint8, its mask (uint8) and, for a real composite
@@ -52,6 +56,7 @@ struct Batch {
     std::vector<torch::Tensor> targets;  // 6 x [K,3,S,S] per-step targets of samples [0, K)
     torch::Tensor sixRestoring;          // [K,6] restoringArgsFor() of samples [0, K): the values that undo them
     torch::Tensor otherFitted;           // [N-K,6] the filters' best values for samples [K, N) (BatchConfig::otherFitSide > 0)
+    torch::Tensor sixFitted;             // [K,6] the filters' best values for samples [0, K) (BatchConfig::sixFitSide > 0)
     int sixFilterCount = 0;              // K: samples [0, K) are six-filter pairs, the rest final-output-only
     std::vector<int> items;
 };

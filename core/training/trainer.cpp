@@ -99,6 +99,8 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
           << ", arguments " << options.argumentWeight;
     if (options.fittedArgumentWeight > 0)
         notes << ", fitted arguments on the other half " << options.fittedArgumentWeight << " (fit at " << options.fitSide << " px)";
+    if (options.sixFittedArgumentWeight > 0)
+        notes << ", fitted arguments on the six-filter half " << options.sixFittedArgumentWeight << " (fit at " << options.fitSide << " px)";
     if (valFmse >= 0) notes << (bestSoFar ? "; best validation fMSE so far " : "; validation fMSE ") << valFmse;
     metadata.trainingNotes = notes.str();
     return metadata;
@@ -395,6 +397,7 @@ TrainSummary train(const TrainOptions& options) {
     batchConfig.luts = &trainLuts;
     batchConfig.lutProbability = options.lutShare;
     if (options.fittedArgumentWeight > 0) batchConfig.otherFitSide = options.fitSide;
+    if (options.sixFittedArgumentWeight > 0) batchConfig.sixFitSide = options.fitSide;
 
     // The architecture comes from the weights we continue from; only a fresh network uses --arch.
     const fs::path checkpointModel = checkpointDir(options) / "model.hzm";
@@ -478,6 +481,8 @@ TrainSummary train(const TrainOptions& options) {
             loss = loss + options.sixFinalWeight * finalStepLoss(sixSteps.back(), batch.targets.back(), batch.mask.narrow(0, 0, k));
         if (options.argumentWeight > 0)
             loss = loss + options.argumentWeight * argumentLoss(args.narrow(0, 0, k), batch.sixRestoring);
+        if (options.sixFittedArgumentWeight > 0)
+            loss = loss + options.sixFittedArgumentWeight * argumentLoss(args.narrow(0, 0, k), batch.sixFitted);
         torch::Tensor other = torch::zeros({}, torch::kFloat32);
         const int rest = options.batchSize - k;
         if (rest > 0) {

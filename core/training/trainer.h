@@ -44,6 +44,9 @@ struct TrainOptions {
     // argumentLoss on the other half against the filters' best values fitted to each sample
     // (BatchConfig::otherFitSide); 0 = none.
     double fittedArgumentWeight = 0.0;
+    // argumentLoss on the six-filter half against values fitted to each sample the same way
+    // (BatchConfig::sixFitSide); 0 = none. Used with a small argumentWeight, or instead of it.
+    double sixFittedArgumentWeight = 0.0;
     int fitSide = 48;
     int valPercent = 10;           // share of source photos in the validation split
     int stopAtStep = 0;            // > 0: checkpoint and return after this step (schedule still uses `steps`)

@@ -231,6 +231,29 @@ private Q_SLOTS:
         QVERIFY(cv::norm(square, reference, cv::NORM_INF) < 2e-2);
     }
 
+    // Select Subject's default: the mean of the photo's and its mirror's answers, so a
+    // mirrored photo gets the mirrored mask; one view is not (a random network is not symmetric).
+    void mirrorAverageIsTheMeanOfBothViews() {
+        const auto path = (dir_ / "mirror.hzm").string();
+        test::writeRandomSubjectModel(path, 7, 64);
+        SubjectPredictor predictor(path, 1);
+        QVERIFY(predictor.mirrorAverage());
+        cv::Mat photo = discPhoto({90, 70});
+        cv::Mat mirroredPhoto;
+        cv::flip(photo, mirroredPhoto, 1);
+        const cv::Mat averaged = predictor.predictSquare(photo);
+        cv::Mat averagedOfMirror;
+        cv::flip(predictor.predictSquare(mirroredPhoto), averagedOfMirror, 1);
+        QVERIFY(cv::norm(averaged, averagedOfMirror, cv::NORM_INF) < 1e-5);
+
+        predictor.setMirrorAverage(false);
+        const cv::Mat single = predictor.predictSquare(photo);
+        cv::Mat singleOfMirror;
+        cv::flip(predictor.predictSquare(mirroredPhoto), singleOfMirror, 1);
+        QVERIFY(cv::norm(single, singleOfMirror, cv::NORM_INF) > 1e-3);
+        QVERIFY(cv::norm(averaged, 0.5 * (single + singleOfMirror), cv::NORM_INF) < 1e-5);
+    }
+
     void predictorRefusesUnusableImages_data() {
         QTest::addColumn<int>("type");
         QTest::newRow("empty") << -1;

@@ -512,54 +512,40 @@ private Q_SLOTS:
         QVERIFY(!torch::equal(first.composite, first.real));
     }
 
-    // --fit-arg-weight: the other half carries the filters' best values for each sample, and
-    // they bring its composites closer to the real photos than doing nothing; the fit is
-    // deterministic, so a resumed run sees the same batch.
-    void otherHalfCarriesFittedValues() {
+    // --fit-arg-weight (other half) and --six-fit-arg-weight (six-filter half): each carries
+    // the filters' best values for its samples, only when asked for, and they bring its
+    // composites closer to the real photos than doing nothing; the fit is deterministic, so a
+    // resumed run sees the same batch.
+    void halvesCarryFittedValues_data() {
+        QTest::addColumn<bool>("sixFilterHalf");
+        QTest::newRow("other half") << false;
+        QTest::newRow("six-filter half") << true;
+    }
+    void halvesCarryFittedValues() {
+        QFETCH(bool, sixFilterHalf);
         QTemporaryDir tmp;
         const TrainingData data = loadMiniFolder(tmp);
         const auto pool = splitItems(data, Split::All);
         BatchConfig config;
         config.size = 32;
-        config.otherFitSide = 24;
+        (sixFilterHalf ? config.sixFitSide : config.otherFitSide) = 24;
+        const auto fittedOf = [&](const Batch& b) { return sixFilterHalf ? b.sixFitted : b.otherFitted; };
+        const auto unaskedOf = [&](const Batch& b) { return sixFilterHalf ? b.otherFitted : b.sixFitted; };
         std::mt19937 a(4), b(4);
         const Batch batch = makeTrainingBatch(data, pool, 6, config, a);
-        QCOMPARE(batch.otherFitted.sizes().vec(), (std::vector<std::int64_t>{3, 6}));
-        QVERIFY(batch.otherFitted.abs().max().item<double>() <= 1.0);
-        const auto others = [&](const torch::Tensor& t) { return t.narrow(0, 3, 3); };
-        const auto fitted = hz::torchfilters::harmonize(others(batch.composite), others(batch.mask), batch.otherFitted);
-        const double before = finalStepLoss(others(batch.composite), others(batch.real), others(batch.mask)).item<double>();
-        const double after = finalStepLoss(fitted, others(batch.real), others(batch.mask)).item<double>();
+        QCOMPARE(fittedOf(batch).sizes().vec(), (std::vector<std::int64_t>{3, 6}));
+        QVERIFY(!unaskedOf(batch).defined());
+        QVERIFY(fittedOf(batch).abs().max().item<double>() <= 1.0);
+        const auto half = [&](const torch::Tensor& t) { return t.narrow(0, sixFilterHalf ? 0 : 3, 3); };
+        const auto fitted = hz::torchfilters::harmonize(half(batch.composite), half(batch.mask), fittedOf(batch));
+        const double before = finalStepLoss(half(batch.composite), half(batch.real), half(batch.mask)).item<double>();
+        const double after = finalStepLoss(fitted, half(batch.real), half(batch.mask)).item<double>();
         QVERIFY2(after < 0.5 * before, qPrintable(QString("final-step loss %1 -> %2").arg(before).arg(after)));
         const Batch again = makeTrainingBatch(data, pool, 6, config, b);
-        QVERIFY(torch::equal(batch.otherFitted, again.otherFitted));
-        config.otherFitSide = 0;
+        QVERIFY(torch::equal(fittedOf(batch), fittedOf(again)));
+        config.sixFitSide = config.otherFitSide = 0;
         std::mt19937 c(4);
-        QVERIFY(!makeTrainingBatch(data, pool, 6, config, c).otherFitted.defined());
-    }
-
-    // --six-fit-arg-weight: the six-filter half gets fitted values of its own, which bring its
-    // composites closer to the real photos, and only when asked for.
-    void sixFilterHalfCarriesFittedValues() {
-        QTemporaryDir tmp;
-        const TrainingData data = loadMiniFolder(tmp);
-        const auto pool = splitItems(data, Split::All);
-        BatchConfig config;
-        config.size = 32;
-        config.sixFitSide = 24;
-        std::mt19937 a(5);
-        const Batch batch = makeTrainingBatch(data, pool, 6, config, a);
-        QCOMPARE(batch.sixFitted.sizes().vec(), (std::vector<std::int64_t>{3, 6}));
-        QVERIFY(!batch.otherFitted.defined());
-        QVERIFY(batch.sixFitted.abs().max().item<double>() <= 1.0);
-        const auto six = [&](const torch::Tensor& t) { return t.narrow(0, 0, 3); };
-        const auto fitted = hz::torchfilters::harmonize(six(batch.composite), six(batch.mask), batch.sixFitted);
-        const double before = finalStepLoss(six(batch.composite), six(batch.real), six(batch.mask)).item<double>();
-        const double after = finalStepLoss(fitted, six(batch.real), six(batch.mask)).item<double>();
-        QVERIFY2(after < 0.5 * before, qPrintable(QString("final-step loss %1 -> %2").arg(before).arg(after)));
-        config.sixFitSide = 0;
-        std::mt19937 b(5);
-        QVERIFY(!makeTrainingBatch(data, pool, 6, config, b).sixFitted.defined());
+        QVERIFY(!fittedOf(makeTrainingBatch(data, pool, 6, config, c)).defined());
     }
 };
 

@@ -217,17 +217,13 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     batch.sixRestoring = restoringArgsFor(batch.real.narrow(0, 0, k), batch.mask.narrow(0, 0, k), argTensor);
     if (batchSize > k) batch.composite = torch::cat({pair.composite, rgbFloatToTensor(compositeRgb)}, 0);
     else batch.composite = pair.composite;
-    if (config.sixFitSide > 0 && k > 0) {
-        const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t, config.sixFitSide); };
-        batch.sixFitted = fitFilterValuesBatch(shrink(batch.composite.narrow(0, 0, k)), shrink(batch.mask.narrow(0, 0, k)),
-                                               shrink(batch.real.narrow(0, 0, k)), config.otherFitIterations, 0.05);
-    }
-    if (config.otherFitSide > 0 && batchSize > k) {
-        const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t, config.otherFitSide); };
-        const int rest = batchSize - k;
-        batch.otherFitted = fitFilterValuesBatch(shrink(batch.composite.narrow(0, k, rest)), shrink(batch.mask.narrow(0, k, rest)),
-                                                 shrink(batch.real.narrow(0, k, rest)), config.otherFitIterations, 0.05);
-    }
+    // The filters' best values for samples [first, first + count), fitted on a copy `side` px long.
+    const auto fitted = [&](int first, int count, int side) {
+        const auto shrink = [&](const torch::Tensor& t) { return areaShrinkToLongSide(t.narrow(0, first, count), side); };
+        return fitFilterValuesBatch(shrink(batch.composite), shrink(batch.mask), shrink(batch.real), config.otherFitIterations, 0.05);
+    };
+    if (config.sixFitSide > 0 && k > 0) batch.sixFitted = fitted(0, k, config.sixFitSide);
+    if (config.otherFitSide > 0 && batchSize > k) batch.otherFitted = fitted(k, batchSize - k, config.otherFitSide);
     return batch;
 }
 

@@ -33,7 +33,7 @@ struct BatchConfig {
     // photo (fitFilterValuesBatch on a copy this many px a side), for a direct argument loss
     // there too (Batch::otherFitted). 0: none.
     int otherFitSide = 0;
-    int otherFitIterations = 60;
+    int otherFitIterations = 60;  // Adam steps of either fit
     // > 0: the same fit for the six-filter half (Batch::sixFitted). Its "true" restoring values
     // are not the best image where brightening clipped or where filters overlap (model card,
     // session 14); the fitted ones are.

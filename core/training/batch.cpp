@@ -227,6 +227,25 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
     return batch;
 }
 
+TrainingSplit loadTrainingSplit(const std::vector<std::string>& dataDirs, int size, const std::string& lutDir, int valPercent) {
+    TrainingSplit split;
+    LoadOptions loadOptions;
+    loadOptions.maxShortSide = int(std::lround(size * 1.25));
+    loadOptions.keepMasklessPhotos = true;
+    for (const auto& dir : dataDirs) loadFolder(dir, loadOptions, split.data);
+    if (!split.data.masklessPhotos.empty()) split.borrowedMaskItems = addBorrowedMaskItems(split.data, 1);
+    if (!lutDir.empty()) {
+        const auto luts = readLutFolder(lutDir);
+        split.lutCount = luts.size();
+        split.trainLuts = lutSplit(luts, /*validation=*/false);
+        split.valLuts = lutSplit(luts, /*validation=*/true);
+    }
+    split.trainItems = splitItems(split.data, Split::Train, valPercent);
+    split.valItems = splitItems(split.data, Split::Val, valPercent);
+    if (split.trainItems.empty()) split.trainItems = split.valItems;
+    return split;
+}
+
 ValidationSet makeValidationSet(const TrainingData& data, const std::vector<int>& items, Family family, int size,
                                 const std::vector<Lut3d>* luts) {
     ValidationSet set;

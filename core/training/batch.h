@@ -61,6 +61,19 @@ struct Batch {
     std::vector<int> items;
 };
 
+// The data `train` and `train-head` draw from: every folder loaded with some room above
+// `size` for crops, photos without masks given borrowed ones, the LUTs split by name and the
+// items split by source photo.
+struct TrainingSplit {
+    TrainingData data;
+    std::size_t lutCount = 0;
+    std::vector<Lut3d> trainLuts, valLuts;
+    std::vector<int> trainItems;  // the validation items when a tiny set hashes entirely into validation
+    std::vector<int> valItems;
+    int borrowedMaskItems = 0;
+};
+TrainingSplit loadTrainingSplit(const std::vector<std::string>& dataDirs, int size, const std::string& lutDir, int valPercent);
+
 // Draws batchSize items from `pool` (training item indices); the first half are six-filter pairs.
 Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, int batchSize, const BatchConfig& config,
                         std::mt19937& rng);

@@ -223,21 +223,12 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
             " validation samples from " + options.cachePath);
     } else {
-        LoadOptions loadOptions;
-        loadOptions.maxShortSide = int(std::lround(options.size * 1.25));
-        loadOptions.keepMasklessPhotos = true;
-        TrainingData data;
-        for (const auto& dir : options.dataDirs) loadFolder(dir, loadOptions, data);
-        if (!data.masklessPhotos.empty()) addBorrowedMaskItems(data, 1);
-        std::vector<Lut3d> trainLuts, valLuts;
-        if (!options.lutDir.empty()) {
-            const auto luts = readLutFolder(options.lutDir);
-            trainLuts = lutSplit(luts, false);
-            valLuts = lutSplit(luts, true);
-        }
-        std::vector<int> trainItems = splitItems(data, Split::Train, options.valPercent);
-        const std::vector<int> valItems = splitItems(data, Split::Val, options.valPercent);
-        if (trainItems.empty()) trainItems = valItems;
+        const TrainingSplit split = loadTrainingSplit(options.dataDirs, options.size, options.lutDir, options.valPercent);
+        const TrainingData& data = split.data;
+        const std::vector<Lut3d>& trainLuts = split.trainLuts;
+        const std::vector<Lut3d>& valLuts = split.valLuts;
+        const std::vector<int>& trainItems = split.trainItems;
+        const std::vector<int>& valItems = split.valItems;
         if (valItems.empty()) throw Error("train-head: the data has no validation photos");
         log("train-head: " + std::to_string(trainItems.size()) + " training and " + std::to_string(valItems.size()) +
             " validation items");

@@ -357,23 +357,16 @@ TrainSummary train(const TrainOptions& options) {
 
     // Data: loaded once, kept in memory, resized so crops have some room above the training size.
     const auto loadStart = Clock::now();
-    LoadOptions loadOptions;
-    loadOptions.maxShortSide = int(std::lround(options.size * 1.25));
-    loadOptions.keepMasklessPhotos = true;
-    TrainingData data;
-    for (const auto& dir : options.dataDirs) loadFolder(dir, loadOptions, data);
-    if (!data.masklessPhotos.empty())
-        std::printf("train: %d photos without masks got borrowed masks\n", addBorrowedMaskItems(data, 1));
-    std::vector<Lut3d> trainLuts, valLuts;
-    if (!options.lutDir.empty()) {
-        const auto luts = readLutFolder(options.lutDir);
-        trainLuts = lutSplit(luts, /*validation=*/false);
-        valLuts = lutSplit(luts, /*validation=*/true);
-        std::printf("train: %zu LUTs (%zu for training, %zu for validation)\n", luts.size(), trainLuts.size(), valLuts.size());
-    }
-    std::vector<int> trainItems = splitItems(data, Split::Train, options.valPercent);
-    const std::vector<int> valAll = splitItems(data, Split::Val, options.valPercent);
-    if (trainItems.empty()) trainItems = valAll;  // a tiny data set may hash entirely into validation
+    const TrainingSplit split = loadTrainingSplit(options.dataDirs, options.size, options.lutDir, options.valPercent);
+    const TrainingData& data = split.data;
+    if (split.borrowedMaskItems > 0)
+        std::printf("train: %d photos without masks got borrowed masks\n", split.borrowedMaskItems);
+    const std::vector<Lut3d>& trainLuts = split.trainLuts;
+    const std::vector<Lut3d>& valLuts = split.valLuts;
+    if (!options.lutDir.empty())
+        std::printf("train: %zu LUTs (%zu for training, %zu for validation)\n", split.lutCount, trainLuts.size(), valLuts.size());
+    const std::vector<int>& trainItems = split.trainItems;
+    const std::vector<int>& valAll = split.valItems;
     const std::vector<int> valItems = evenlySpaced(valAll, options.valMax);
     for (const auto& line : data.layouts) std::printf("train: data %s\n", line.c_str());
     std::printf("train: %zu photos, %zu train items, %zu validation items (%zu used), loaded in %.1f s\n", data.photos.size(),

@@ -129,16 +129,20 @@ torch::Tensor rowsWhere(const torch::Tensor& x, const torch::Tensor& flag) {
     return x.index_select(0, torch::nonzero(flag > 0.5).squeeze(1));
 }
 
+// Short filter names for the log lines, in restore order.
+constexpr const char* kShortFilterNames[6] = {"T", "B", "C", "S", "H", "Sh"};
+
 struct Evaluation {
     HeadFamilyFigures six, other;
     std::vector<double> networkR2, headR2;
     // Six-filter samples: fMSE with the network's values except filter k set to the value that
     // undoes the perturbation (k = 0..5), and with all six set so: where the error comes from.
+    // Only when asked for (seven more renders of the set).
     std::vector<double> oneExactFmse;
     double allExactFmse = 0;
 };
 
-Evaluation evaluate(StatisticsHead& head, const HeadSamples& set) {
+Evaluation evaluate(StatisticsHead& head, const HeadSamples& set, bool withHeadroom = false) {
     torch::NoGradGuard noGrad;
     head->eval();
     const auto values = head->forward(set.features, set.network).clamp(-1.0, 1.0);
@@ -158,16 +162,18 @@ Evaluation evaluate(StatisticsHead& head, const HeadSamples& set) {
         const auto net = rowsWhere(set.network, set.isSix), ours = rowsWhere(values, set.isSix);
         e.networkR2 = columnR2(net, truth);
         e.headR2 = columnR2(ours, truth);
-        const auto sixComposite = rowsWhere(set.composite, set.isSix), sixReal = rowsWhere(set.real, set.isSix);
-        const auto sixMask = rowsWhere(set.mask, set.isSix);
-        for (int k = 0; k < 6; ++k) {
-            auto values = net.clone();
-            values.select(1, k).copy_(truth.select(1, k));
-            e.oneExactFmse.push_back(
-                foregroundMse(torchfilters::harmonize(sixComposite, sixMask, values), sixReal, sixMask).mean().item<double>());
+        if (withHeadroom) {
+            const auto sixComposite = rowsWhere(set.composite, set.isSix), sixReal = rowsWhere(set.real, set.isSix);
+            const auto sixMask = rowsWhere(set.mask, set.isSix);
+            for (int k = 0; k < 6; ++k) {
+                auto values = net.clone();
+                values.select(1, k).copy_(truth.select(1, k));
+                e.oneExactFmse.push_back(
+                    foregroundMse(torchfilters::harmonize(sixComposite, sixMask, values), sixReal, sixMask).mean().item<double>());
+            }
+            e.allExactFmse =
+                foregroundMse(torchfilters::harmonize(sixComposite, sixMask, truth), sixReal, sixMask).mean().item<double>();
         }
-        e.allExactFmse =
-            foregroundMse(torchfilters::harmonize(sixComposite, sixMask, truth), sixReal, sixMask).mean().item<double>();
     }
     head->train();
     return e;
@@ -182,8 +188,7 @@ std::string describe(const Evaluation& e) {
     out.precision(2);
     if (!e.headR2.empty()) {
         out << "; R^2 network/head";
-        const char* names[6] = {"T", "B", "C", "S", "H", "Sh"};
-        for (int k = 0; k < 6; ++k) out << " " << names[k] << " " << e.networkR2[std::size_t(k)] << "/" << e.headR2[std::size_t(k)];
+        for (int k = 0; k < 6; ++k) out << " " << kShortFilterNames[k] << " " << e.networkR2[std::size_t(k)] << "/" << e.headR2[std::size_t(k)];
     }
     return out.str();
 }
@@ -194,8 +199,7 @@ std::string describeHeadroom(const Evaluation& e) {
     out.setf(std::ios::fixed);
     out.precision(1);
     out << "six-filter fMSE with one filter's value exact (network " << e.six.networkFmse << "):";
-    const char* names[6] = {"T", "B", "C", "S", "H", "Sh"};
-    for (std::size_t k = 0; k < e.oneExactFmse.size(); ++k) out << " " << names[k] << " " << e.oneExactFmse[k];
+    for (std::size_t k = 0; k < e.oneExactFmse.size(); ++k) out << " " << kShortFilterNames[k] << " " << e.oneExactFmse[k];
     out << "; all six exact " << e.allExactFmse;
     return out.str();
 }
@@ -264,7 +268,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     StatisticsHead head(options.hidden);
     head->setFeatureScaling(train.features);
     head->train();
-    const Evaluation before = evaluate(head, val);
+    const Evaluation before = evaluate(head, val, /*withHeadroom=*/true);
     log("train-head: before training: " + describe(before));
     if (!before.oneExactFmse.empty()) log("train-head: " + describeHeadroom(before));
     torch::optim::AdamW optimizer(head->parameters(),

@@ -420,10 +420,10 @@ TrainSummary train(const TrainOptions& options) {
     } else if (options.resume) {
         loadCheckpoint(options, net, optimizer, rng);  // throws the "no checkpoint" error
     } else if (!options.initModel.empty()) {
-        loadModel(options.initModel, net);
+        const ModelMetadata initial = loadModel(options.initModel, net);
         std::printf("train: initial weights from %s\n", options.initModel.c_str());
         // Training changes the network's values, which a statistics head was fitted to.
-        if (readModelMetadata(options.initModel).statisticsHeadHidden > 0)
+        if (initial.statisticsHeadHidden > 0)
             std::printf("train: %s has a statistics head; the run trains the network alone (fit a new head with train-head)\n",
                         options.initModel.c_str());
     }

@@ -115,6 +115,18 @@ int runEvalSubject(const std::vector<std::string>& argsIn) {
     printRow("all items", result.box);
     printRow("salient items", result.boxSalient);
     for (const auto& [group, sum] : result.boxByGroup) printRow(group.c_str(), sum);
+    // COCO's instance masks often mark an object that is not the photo's subject: the sources
+    // apart show how much of the whole-photo figure that is (models/subject.md).
+    std::printf("By data folder, Select Subject / box:\n");
+    for (const auto& [source, sum] : result.boxBySource) {
+        const auto whole = result.wholeBySource.find(source);
+        if (whole == result.wholeBySource.end())
+            std::printf("  %-20s %4d  box IoU %.4f\n", source.c_str(), sum.count, sum.meanIoU());
+        else
+            std::printf("  %-20s %4d  IoU %.4f  boundary F %.4f  | %4d  box IoU %.4f\n", source.c_str(),
+                        whole->second.count, whole->second.meanIoU(), whole->second.meanBoundaryF(), sum.count,
+                        sum.meanIoU());
+    }
     std::printf("mean Select Subject time %.1f ms per photo, at each photo's stored size\n", result.milliseconds);
     return 0;
 }

@@ -25,6 +25,9 @@ int runTrainSubject(const std::vector<std::string>& argsIn) {
     parser.addOption("init", "FILE", "start from this subject model's weights (a new schedule, e.g. at another --size)");
     parser.addOption("version", "NAME", "the version recorded in the model file, default 2026.12-subject-1");
     parser.addOption("paste-share", "X", "share of samples that are objects pasted onto other training photos, default 0");
+    parser.addOption("min-instance-share", "X",
+                     "a COCO instance covering less than this share of its photo teaches only the box tool, not\n"
+                     "Select Subject (it is often not the photo's subject); default 0 (every instance teaches both)");
     parser.addOption("size", "PX", "training side, a multiple of 32, default 320");
     parser.addOption("batch", "N", "batch size, default 8");
     parser.addOption("steps", "N", "total steps of the cosine schedule, default 3000");
@@ -49,6 +52,7 @@ int runTrainSubject(const std::vector<std::string>& argsIn) {
     if (!options.resume && options.initPath.empty()) options.pretrainedPath = parser.value("pretrained");
     options.modelVersion = parser.optional("version").value_or(options.modelVersion);
     options.pasteShare = parser.number("paste-share", 0.0, 0.0, 1.0);
+    options.minInstanceShare = parser.number("min-instance-share", 0.0, 0.0, 1.0);
     options.side = parser.integer("size", 320, 64, 1024);
     if (options.side % 32 != 0) throw UsageError("--size must be a multiple of 32");
     options.batch = parser.integer("batch", 8, 1, 256);

@@ -367,6 +367,30 @@ private Q_SLOTS:
         QCOMPARE(maskKindOf(item) == MaskKind::Salient, salient);
         QCOMPARE(QString::fromStdString(reportGroupOf(item)), group);
     }
+
+    void smallCocoInstancesTeachOnlyTheBox_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<double>("maskShare");
+        QTest::addColumn<double>("minInstanceShare");
+        QTest::addColumn<bool>("teaches");
+        QTest::newRow("COCO tie, 3 %, threshold 10 %") << "coco_mval/tie01_000000058705" << 0.03 << 0.10 << false;
+        QTest::newRow("COCO laptop, 58 %, threshold 10 %") << "coco_mval/laptop06_000000076731" << 0.58 << 0.10 << true;
+        QTest::newRow("COCO tie, 3 %, no threshold") << "coco_mval/tie01_000000058705" << 0.03 << 0.0 << true;
+        QTest::newRow("small portrait is still a subject") << "portraits/00012" << 0.03 << 0.10 << true;
+        QTest::newRow("small DAVIS object is still a subject") << "davis345/kite-walk_00010" << 0.03 << 0.10 << true;
+        QTest::newRow("a region never is") << "lalonde/0042" << 0.5 << 0.0 << false;
+    }
+    void smallCocoInstancesTeachOnlyTheBox() {
+        QFETCH(QString, name);
+        QFETCH(double, maskShare);
+        QFETCH(double, minInstanceShare);
+        QFETCH(bool, teaches);
+        training::MaskedItem item;
+        item.name = name.toStdString();
+        item.mask = cv::Mat::zeros(100, 100, CV_8UC1);
+        item.mask.rowRange(0, int(std::lround(maskShare * 100))).setTo(255);
+        QCOMPARE(teachesSelectSubject(item, minInstanceShare), teaches);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSubjectNet)

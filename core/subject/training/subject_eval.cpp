@@ -50,7 +50,7 @@ SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const train
     for (const int index : items) {
         const auto& item = data.items[std::size_t(index)];
         const cv::Mat& photo = data.photoOf(item).bgr;
-        const std::string group = reportGroupOf(item);
+        const std::string group = reportGroupOf(item), source = sourceOf(item);
         const bool salient = maskKindOf(item) == MaskKind::Salient;
         if (salient) {
             const auto start = std::chrono::steady_clock::now();
@@ -59,6 +59,7 @@ SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const train
             const MaskScore score = scoreMask(mask, item.mask);
             evaluation.whole.add(score);
             evaluation.wholeByGroup[group].add(score);
+            evaluation.wholeBySource[source].add(score);
             if (perItem) *perItem << item.name << "," << group << ",whole," << score.iou << "," << score.boundaryF << "\n";
         }
         const cv::Rect box = maskBox(item.mask);
@@ -68,6 +69,7 @@ SubjectEvaluation evaluateSubject(const SubjectPredictor& predictor, const train
         evaluation.box.add(score);
         if (salient) evaluation.boxSalient.add(score);
         evaluation.boxByGroup[group].add(score);
+        evaluation.boxBySource[source].add(score);
         if (perItem) *perItem << item.name << "," << group << ",box," << score.iou << "," << score.boundaryF << "\n";
     }
     evaluation.milliseconds = evaluation.whole.count ? wholeMs / evaluation.whole.count : 0;

@@ -29,6 +29,7 @@ struct ScoreSum {
 struct SubjectEvaluation {
     ScoreSum whole, box, boxSalient;                        // Select Subject (salient items), box (all / salient items)
     std::map<std::string, ScoreSum> wholeByGroup, boxByGroup;  // reportGroupOf
+    std::map<std::string, ScoreSum> wholeBySource, boxBySource;  // sourceOf: the data folder
     double milliseconds = 0;                                 // mean wall time of one selectSubject
 };
 

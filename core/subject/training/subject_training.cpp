@@ -54,6 +54,15 @@ MaskKind maskKindOf(const training::MaskedItem& item) {
     return MaskKind::Region;  // L&E regions, BSDS segment groups, Hday2night objects, borrowed masks
 }
 
+std::string sourceOf(const training::MaskedItem& item) { return folderOf(item); }
+
+bool teachesSelectSubject(const training::MaskedItem& item, double minInstanceShare) {
+    if (maskKindOf(item) != MaskKind::Salient) return false;
+    if (minInstanceShare <= 0 || folderOf(item) != "coco_mval") return true;
+    const double share = double(cv::countNonZero(item.mask > 127)) / std::max<double>(1.0, double(item.mask.total()));
+    return share >= minInstanceShare;
+}
+
 std::string reportGroupOf(const training::MaskedItem& item) {
     const std::string folder = folderOf(item), stem = stemOf(item);
     if (folder == "portraits") return "portraits";
@@ -294,7 +303,7 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
     std::vector<int> trainItems, salientTrain, valItems;
     for (const int i : training::splitItems(data, training::Split::Train, options.valPercent)) {
         trainItems.push_back(i);
-        if (maskKindOf(data.items[std::size_t(i)]) == MaskKind::Salient) salientTrain.push_back(i);
+        if (teachesSelectSubject(data.items[std::size_t(i)], options.minInstanceShare)) salientTrain.push_back(i);
     }
     for (const int i : training::splitItems(data, training::Split::Val, options.valPercent)) valItems.push_back(i);
     if (salientTrain.empty()) throw Error("train-subject: no salient-object masks in the training split");
@@ -347,7 +356,11 @@ void trainSubjectNet(const SubjectTrainOptions& options, std::ostream& log, cons
                              std::to_string(options.side) + " px, AdamW lr " + std::to_string(options.learningRate) +
                              " (encoder x" + std::to_string(options.encoderLrScale) +
                              "), cosine; box share " + std::to_string(options.boxShare) + ", paste share " +
-                             std::to_string(options.pasteShare) + "; seed " +
+                             std::to_string(options.pasteShare) +
+                             (options.minInstanceShare > 0
+                                  ? "; COCO instances under " + std::to_string(options.minInstanceShare) + " of the photo box-only"
+                                  : std::string()) +
+                             "; seed " +
                              std::to_string(options.seed);
         saveSubjectModel((out / "last.hzm").string(), net, info);
         torch::save(optimizer, (out / "optimizer.pt.tmp").string());

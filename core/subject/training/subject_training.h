@@ -26,6 +26,16 @@ enum class MaskKind { Salient, Region };
 MaskKind maskKindOf(const training::MaskedItem& item);
 // The group an item is reported in: "portraits", "animals", "objects" or "scenes".
 std::string reportGroupOf(const training::MaskedItem& item);
+// The data folder an item came from ("coco_mval", "portraits", ...), for per-source figures.
+std::string sourceOf(const training::MaskedItem& item);
+
+// Whether a salient item should teach Select Subject in training. COCO's masks mark one
+// instance picked for interactive segmentation, often not the photo's subject (a tie on the
+// man who is the subject, a potted plant behind a wedding): taught as "the subject", such a
+// mask teaches the network to pick an arbitrary object. With minInstanceShare > 0, a COCO
+// instance covering less of its photo than that teaches only the box tool (where the box
+// says which object is meant). Evaluation is unchanged: it scores every salient item.
+bool teachesSelectSubject(const training::MaskedItem& item, double minInstanceShare);
 
 // One training or validation sample at side x side (aspect not kept, as the predictor does).
 struct SubjectSample {
@@ -66,6 +76,7 @@ struct SubjectTrainOptions {
     int warmupSteps = 100;
     double boxShare = 0.35;         // share of samples seen inside a box
     double pasteShare = 0.0;        // share of samples that are pasted composites (makePastedSample)
+    double minInstanceShare = 0.0;  // teachesSelectSubject: 0 keeps every COCO instance as a subject
     int threads = 2;
     std::uint32_t seed = 7;
     int valEvery = 500;

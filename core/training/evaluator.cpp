@@ -152,7 +152,7 @@ std::map<std::string, std::array<double, kFilterCount>> readPerturbations(const 
 
 }  // namespace
 
-std::vector<double> filterR2(const std::vector<EvalRow>& rows) {
+std::vector<double> filterR2(const std::vector<EvalRow>& rows, FilterParams EvalRow::*values) {
     std::vector<const EvalRow*> known;
     for (const auto& row : rows)
         if (row.restoring) known.push_back(&row);
@@ -166,7 +166,8 @@ std::vector<double> filterR2(const std::vector<EvalRow>& rows) {
         double residual = 0, total = 0;
         for (const auto* row : known) {
             const double truth = (*row->restoring)[std::size_t(i)];
-            residual += (row->predicted.*field - truth) * (row->predicted.*field - truth);
+            const double value = (row->*values).*field;
+            residual += (value - truth) * (value - truth);
             total += (truth - mean) * (truth - mean);
         }
         r2.push_back(total > 0 ? 1.0 - residual / total : 0.0);
@@ -288,15 +289,15 @@ std::string reportJson(const EvalReport& report) {
     if (report.options.useModel)
         out << ", \"model\": " << jsonString(report.modelPath) << ", \"model_version\": " << jsonString(report.modelVersion);
     out << ", " << methodsJson(report, report.rows) << ", \"seconds_per_image\": " << number(report.secondsPerImage);
-    if (report.options.useModel) {
-        const auto r2 = filterR2(report.rows);
-        if (!r2.empty()) {
-            out << ", \"filter_r2\": {";
-            for (int i = 0; i < kFilterCount; ++i)
-                out << (i ? ", " : "") << jsonString(filterSpecs()[std::size_t(i)].key) << ": " << number(r2[std::size_t(i)]);
-            out << "}";
-        }
-    }
+    const auto putR2 = [&](const char* key, const std::vector<double>& r2) {
+        if (r2.empty()) return;
+        out << ", \"" << key << "\": {";
+        for (int i = 0; i < kFilterCount; ++i)
+            out << (i ? ", " : "") << jsonString(filterSpecs()[std::size_t(i)].key) << ": " << number(r2[std::size_t(i)]);
+        out << "}";
+    };
+    if (report.options.useModel) putR2("filter_r2", filterR2(report.rows));
+    if (report.options.oracle) putR2("oracle_filter_r2", filterR2(report.rows, &EvalRow::oracleValues));
     std::map<std::string, std::vector<EvalRow>> bySubset;
     for (const auto& row : report.rows) bySubset[row.subset].push_back(row);
     out << ", \"subsets\": {";
@@ -355,16 +356,19 @@ std::string reportText(const EvalReport& report) {
     if (report.options.useModel) put("harmonizer", Method::Result);
     if (report.options.labBaseline) put("lab baseline", Method::Baseline);
     if (report.options.oracle) put("filter ceiling", Method::Oracle);
-    if (report.options.useModel) {
-        const auto r2 = filterR2(report.rows);
-        if (!r2.empty()) {
-            out << "R^2 of each predicted filter against the true value (six-filter composites):\n";
-            for (int i = 0; i < kFilterCount; ++i) {
-                std::snprintf(line, sizeof line, "  %-12s %7.3f\n", filterSpecs()[std::size_t(i)].key, r2[std::size_t(i)]);
-                out << line;
-            }
+    const auto putR2 = [&](const char* title, const std::vector<double>& r2) {
+        if (r2.empty()) return;
+        out << title;
+        for (int i = 0; i < kFilterCount; ++i) {
+            std::snprintf(line, sizeof line, "  %-12s %7.3f\n", filterSpecs()[std::size_t(i)].key, r2[std::size_t(i)]);
+            out << line;
         }
-    }
+    };
+    if (report.options.useModel)
+        putR2("R^2 of each predicted filter against the true value (six-filter composites):\n", filterR2(report.rows));
+    if (report.options.oracle)
+        putR2("R^2 of the filter ceiling's fitted values against the true value (how far the image pins each filter):\n",
+              filterR2(report.rows, &EvalRow::oracleValues));
     return out.str();
 }
 

@@ -61,8 +61,10 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
 // How well each predicted filter value follows the true one (`restoring`) over the rows
 // that have both: R^2 = 1 - sum (pred - true)^2 / sum (true - mean true)^2, per filter in
 // restore order. A network that predicts one answer for everything scores <= 0. Empty when
-// fewer than two rows have a perturbation.
-std::vector<double> filterR2(const std::vector<EvalRow>& rows);
+// fewer than two rows have a perturbation. `values` picks what is held to the truth: the
+// model's predictions, or (&EvalRow::oracleValues) the values that reproduce the real photo
+// best, which says how far the image itself pins each filter down.
+std::vector<double> filterR2(const std::vector<EvalRow>& rows, FilterParams EvalRow::*values = &EvalRow::predicted);
 
 enum class Method { Composite, Result, Baseline, Oracle };
 MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method);

@@ -278,6 +278,10 @@ private Q_SLOTS:
         // One answer for everything (the hedge): R^2 <= 0 for every filter.
         for (auto& row : rows) row.predicted = hz::FilterParams::fromArray({0.01, -0.1, 0.05, -0.4, 0.0, 0.02});
         for (double r2 : filterR2(rows)) QVERIFY(r2 <= 0.0);
+        // The oracle's values are scored on their own: perfect there while the predictions hedge.
+        for (auto& row : rows) row.oracleValues = hz::FilterParams::fromArray(*row.restoring);
+        for (double r2 : filterR2(rows, &EvalRow::oracleValues)) QVERIFY(std::abs(r2 - 1.0) < 1e-9);
+        for (double r2 : filterR2(rows)) QVERIFY(r2 <= 0.0);
         // Rows without restoring values are ignored; too few rows give no figure.
         rows.resize(1);
         QVERIFY(filterR2(rows).empty());

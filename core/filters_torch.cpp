@@ -18,16 +18,19 @@ torch::Tensor temperature(const torch::Tensor& image, const torch::Tensor& x) {
     const auto gray = means.mean(1, /*keepdim=*/true);        // [N, 1]
     const auto a = 1.0 - gray / (means + kEps);               // [N, 3]
     const auto xs = x.reshape({-1, 1});                       // [N, 1]
-    const auto magnitude = xs.abs();
-    const auto zero = torch::zeros_like(magnitude);
-    const auto shiftR = torch::where(xs < 0, magnitude, zero);
-    const auto shiftG = torch::where(xs != 0, 0.5 * magnitude, zero);
-    const auto shiftB = torch::where(xs > 0, magnitude, zero);
+    // The shifts are |x| on one side, written as -x and x so that x = 0 keeps a gradient (the
+    // slope of the x > 0 side): |x| has none there (torch's sign(0) = 0), and a fit started at
+    // zero, as every fitted-argument target is, would never move temperature.
+    const auto zero = torch::zeros_like(xs);
+    const auto shiftR = torch::where(xs < 0, -xs, zero);
+    const auto shiftG = torch::where(xs < 0, -0.5 * xs, 0.5 * xs);
+    const auto shiftB = torch::where(xs >= 0, xs, zero);
     const auto shifted = means + torch::cat({shiftR, shiftG, shiftB}, 1);
     const auto grayShifted = shifted.mean(1, true);
     auto coefficient = grayShifted / (shifted + kEps) + a;    // [N, 3]
-    // (q + (1 - q)) can miss 1 by an ulp; the spec makes x = 0 exactly the identity.
-    coefficient = torch::where(xs == 0, torch::ones_like(coefficient), coefficient);
+    // (q + (1 - q)) can miss 1 by an ulp; the spec makes x = 0 exactly the identity. The value
+    // is replaced, the gradient kept (straight-through), for the reason above.
+    coefficient = torch::where(xs == 0, coefficient - coefficient.detach() + 1.0, coefficient);
     return clampUnit(image * coefficient.unsqueeze(-1).unsqueeze(-1));
 }
 

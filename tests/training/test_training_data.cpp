@@ -327,12 +327,35 @@ private Q_SLOTS:
     // The filters' ceiling (eval --oracle) must find values that undo a composite made by
     // the filters themselves: far below the composite's error, and about nothing to do on
     // a composite that is already the real photo.
+    void everyFilterHasAGradientAtZero_data() {
+        QTest::addColumn<int>("filter");
+        for (int f = 0; f < hz::kFilterCount; ++f)
+            QTest::newRow(hz::filterSpecs()[std::size_t(f)].key) << f;
+    }
+    // Fitted-argument targets and the filters' ceiling are fitted from zero by gradient
+    // descent: a filter whose gradient vanishes there is never fitted at all.
+    void everyFilterHasAGradientAtZero() {
+        QFETCH(int, filter);
+        const cv::Mat photo = syntheticPhoto(48, 40, 9);
+        const auto image = imagesToTensor({photo}).to(torch::kFloat64);
+        const auto x = torch::zeros({1}, torch::kFloat64).requires_grad_(true);
+        const auto out = hz::torchfilters::apply(hz::Filter(filter), image, x);
+        QVERIFY2(torch::allclose(out, image.clamp(0.0, 1.0), 0.0, 1e-5), "x = 0 must be the identity");
+        // Weighted so that a shift between channels shows too (a plain sum can cancel).
+        const auto weights = torch::arange(1, 4, torch::kFloat64).reshape({1, 3, 1, 1});
+        (out * weights).sum().backward();
+        QVERIFY2(std::abs(x.grad().item<double>()) > 1e-3, qPrintable(QString::number(x.grad().item<double>())));
+    }
+
     void oracleFitUndoesAFilterComposite_data() {
         QTest::addColumn<QVector<double>>("perturbation");
         QTest::addColumn<double>("maxShareOfCompositeError");
         QTest::newRow("brightness") << QVector<double>{0, 0.4, 0, 0, 0, 0} << 0.02;
         QTest::newRow("saturation") << QVector<double>{0, 0, 0, -0.5, 0, 0} << 0.02;
         QTest::newRow("warm and dark") << QVector<double>{0.25, -0.3, 0, 0, 0, 0} << 0.15;
+        // A fit starts at zero, where temperature once had no gradient and never moved.
+        QTest::newRow("warm only") << QVector<double>{0.3, 0, 0, 0, 0, 0} << 0.05;
+        QTest::newRow("cool only") << QVector<double>{-0.3, 0, 0, 0, 0, 0} << 0.05;
         QTest::newRow("all six") << QVector<double>{-0.2, 0.3, 0.3, 0.4, -0.3, 0.3} << 0.15;
         QTest::newRow("nothing to undo") << QVector<double>{0, 0, 0, 0, 0, 0} << 0.0;
     }

@@ -123,6 +123,8 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
     parser.addOption("luts", "DIR", "folder of .cube LUTs for the lut family (its validation LUTs for --split val,\n"
                                     "its training LUTs for --split train: LUTs are split by name like photos)");
     parser.addOption("split", "NAME", "val (default), train or all: the trainer's split by source photo");
+    parser.addOption("lut-split", "NAME", "val, train or all: which LUTs, default the one --split names (val for all);\n"
+                                        "val photos with train LUTs measure how far the model learnt the LUTs themselves");
     parser.addOption("val-list", "FILE", "take the items named in a run's val_items.txt instead of --split");
     parser.addOption("seed", "S", "perturbation seed, default 7");
     parser.addOption("max-side", "N", "downscale photos whose short side exceeds N, default 0 = keep");
@@ -135,6 +137,10 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
     const training::Family family = training::parseFamily(parser.value("family"));
     const unsigned seed = unsigned(parser.integer("seed", 7, 0, 2147483647));
     const int limit = parser.integer("limit", 0, 0, 100000000);
+    const std::string photoSplit = parser.optional("split").value_or("val");
+    const std::string lutSplitName = parser.optional("lut-split").value_or(photoSplit == "train" ? "train" : "val");
+    if (lutSplitName != "val" && lutSplitName != "train" && lutSplitName != "all")
+        throw UsageError("--lut-split must be val, train or all, not '" + lutSplitName + "'");
 
     training::LoadOptions loadOptions;
     loadOptions.maxShortSide = parser.integer("max-side", 0, 0, 100000);
@@ -142,7 +148,7 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
     for (const auto& dir : dataDirs) loadFolder(dir, loadOptions, data);
     std::vector<int> items = parser.has("val-list")
                                  ? training::itemsNamedIn(data, parser.value("val-list"))
-                                 : training::splitItems(data, training::parseSplit(parser.optional("split").value_or("val")));
+                                 : training::splitItems(data, training::parseSplit(photoSplit));
     if (items.empty()) throw hz::Error("the chosen split has no items");
     const std::vector<int> pool = items;
     if (limit > 0 && int(items.size()) > limit) {
@@ -153,8 +159,9 @@ int runMakeEvalset(const std::vector<std::string>& argsIn) {
 
     std::vector<training::Lut3d> luts;
     if (parser.has("luts")) {
-        const std::string split = parser.optional("split").value_or("val");
-        luts = training::lutSplit(training::readLutFolder(parser.value("luts")), /*validation=*/split != "train");
+        std::vector<training::Lut3d> all = training::readLutFolder(parser.value("luts"));
+        if (lutSplitName == "all") luts = std::move(all);
+        else luts = training::lutSplit(all, /*validation=*/lutSplitName == "val");
     } else if (family == training::Family::Lut) {
         throw UsageError("--family lut needs --luts DIR");
     }

@@ -66,6 +66,8 @@ int runTrain(const std::vector<std::string>& argsIn) {
     parser.addOption("luts", "DIR", "folder of .cube colour-grading LUTs: adds the LUT family to the other half\n"
                                     "(LUTs are split by name: 20% are kept for validation)");
     parser.addOption("lut-share", "X", "share of the other half's synthetic composites made with a LUT, default 0.5");
+    parser.addOption("mild-share", "X", "share of samples whose perturbation is scaled down by U(0, 1), so that the network\n"
+                                        "also sees foregrounds that are (nearly) right; default 0");
     parser.addOption("stop-at", "N", "checkpoint and stop after step N (the schedule still follows --steps)");
     std::vector<std::string> args = argsIn;
     training::TrainOptions options;
@@ -103,6 +105,7 @@ int runTrain(const std::vector<std::string>& argsIn) {
         throw UsageError("--pretrained holds MobileNetV2 weights: use it with --arch mobilenet-v2");
     options.lutDir = parser.optional("luts").value_or("");
     options.lutShare = parser.number("lut-share", 0.5, 0.0, 1.0);
+    options.mildShare = parser.number("mild-share", 0.0, 0.0, 1.0);
     options.stop = &g_stopRequested;
     std::signal(SIGINT, onStopSignal);
     std::signal(SIGTERM, onStopSignal);

@@ -14,6 +14,12 @@ namespace {
 
 double uniform(std::mt19937& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 bool chance(std::mt19937& rng, double p) { return uniform(rng, 0.0, 1.0) < p; }
+
+// BatchConfig::mildProbability: 1, or u ~ U(0, 1) for a mild sample.
+double mildScale(const BatchConfig& config, std::mt19937& rng) {
+    if (config.mildProbability <= 0.0) return 1.0;
+    return chance(rng, config.mildProbability) ? uniform(rng, 0.0, 1.0) : 1.0;
+}
 int pick(std::mt19937& rng, std::size_t count) { return std::uniform_int_distribution<int>(0, int(count) - 1)(rng); }
 
 cv::Mat resizeSquare(const cv::Mat& image, int size) {
@@ -195,14 +201,23 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
         realRgb.push_back(toRgbFloat(sample.photo));
         masks.push_back(toMaskFloat(sample.mask));
         if (sixFilter) {
-            const auto r = drawSixFilterArgs(rng);
+            auto r = drawSixFilterArgs(rng);
+            const double scale = mildScale(config, rng);
+            for (double& value : r) value *= scale;
             args.insert(args.end(), r.begin(), r.end());
         } else if (usePair) {
             compositeRgb.push_back(toRgbFloat(sample.composite));
-        } else if (config.luts && !config.luts->empty() && chance(rng, config.lutProbability)) {
-            compositeRgb.push_back(lutComposite(config.luts, sample.photo, sample.mask, rng));
         } else {
-            compositeRgb.push_back(transferComposite(data, pool, index, sample.photo, sample.mask, rng));
+            cv::Mat composite = config.luts && !config.luts->empty() && chance(rng, config.lutProbability)
+                                    ? lutComposite(config.luts, sample.photo, sample.mask, rng)
+                                    : transferComposite(data, pool, index, sample.photo, sample.mask, rng);
+            const double scale = mildScale(config, rng);
+            // photo + scale * (composite - photo): the background, where both are equal, stays exact.
+            if (scale < 1.0) {
+                const cv::Mat photo = toRgbFloat(sample.photo);
+                cv::scaleAdd(composite - photo, scale, photo, composite);
+            }
+            compositeRgb.push_back(composite);
         }
     }
     batch.real = rgbFloatToTensor(realRgb);

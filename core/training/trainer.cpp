@@ -95,6 +95,7 @@ ModelMetadata metadataFor(const TrainOptions& options, int step, double valFmse,
           << " schedule), seed " << options.seed << "; data:";
     for (const auto& dir : options.dataDirs) notes << " " << fs::path(dir).filename().string();
     if (!options.lutDir.empty()) notes << "; LUT family from " << fs::path(options.lutDir).filename().string() << " (share " << options.lutShare << ")";
+    if (options.mildShare > 0) notes << "; mild share " << options.mildShare;
     notes << "; loss weights: transfer " << options.transferWeight << ", six-filter final step " << options.sixFinalWeight
           << ", arguments " << options.argumentWeight;
     if (options.fittedArgumentWeight > 0)
@@ -389,6 +390,7 @@ TrainSummary train(const TrainOptions& options) {
     batchConfig.size = options.size;
     batchConfig.luts = &trainLuts;
     batchConfig.lutProbability = options.lutShare;
+    batchConfig.mildProbability = options.mildShare;
     if (options.fittedArgumentWeight > 0) batchConfig.otherFitSide = options.fitSide;
     if (options.sixFittedArgumentWeight > 0) batchConfig.sixFitSide = options.fitSide;
 

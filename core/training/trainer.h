@@ -33,6 +33,7 @@ struct TrainOptions {
     std::string pretrained;
     std::string lutDir;            // folder of .cube LUTs: adds the LUT family to the other half
     double lutShare = 0.5;         // share of the other half's synthetic composites that use a LUT
+    double mildShare = 0.0;        // share of samples whose perturbation is scaled down (BatchConfig::mildProbability)
     std::string schedule = "step"; // "step" (x0.1 at 60% and 85%) or "cosine"; both after a linear warm-up
     int warmupSteps = -1;          // -1 = min(500, steps / 20)
     double clipNorm = 2.0;         // gradient norm clip

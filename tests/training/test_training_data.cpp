@@ -535,6 +535,36 @@ private Q_SLOTS:
         QVERIFY(!torch::equal(first.composite, first.real));
     }
 
+    // --mild-share: with every sample mild, a half's composites sit on average much closer to
+    // their photos than at full strength, and the background is still the photo bit for bit.
+    void mildSamplesAreCloserToTheirPhotos_data() {
+        QTest::addColumn<bool>("sixFilterHalf");
+        QTest::newRow("six-filter half") << true;
+        QTest::newRow("other half") << false;
+    }
+    void mildSamplesAreCloserToTheirPhotos() {
+        QFETCH(bool, sixFilterHalf);
+        QTemporaryDir tmp;
+        const TrainingData data = loadMiniFolder(tmp);
+        const auto pool = splitItems(data, Split::All);
+        const int batchSize = 48, half = batchSize / 2;
+        const auto foregroundChange = [&](double mildProbability) {
+            BatchConfig config;
+            config.size = 32;
+            config.mildProbability = mildProbability;
+            std::mt19937 rng(12);
+            const Batch batch = makeTrainingBatch(data, pool, batchSize, config, rng);
+            const auto part = [&](const torch::Tensor& t) { return t.narrow(0, sixFilterHalf ? 0 : half, half); };
+            const torch::Tensor difference = (part(batch.composite) - part(batch.real)).abs();
+            const torch::Tensor background = (part(batch.mask) == 0).expand_as(difference);
+            if (difference.masked_select(background).max().item<float>() != 0.0f) return -1.0;  // background touched
+            return (difference * part(batch.mask)).sum().item<double>() / part(batch.mask).sum().item<double>();
+        };
+        const double full = foregroundChange(0.0), mild = foregroundChange(1.0);
+        QVERIFY2(full > 0 && mild >= 0, "the background must equal the photo");
+        QVERIFY2(mild < 0.75 * full, qPrintable(QString("mean foreground change %1 (full) against %2 (mild)").arg(full).arg(mild)));
+    }
+
     // --fit-arg-weight (other half) and --six-fit-arg-weight (six-filter half): each carries
     // the filters' best values for its samples, only when asked for, and they bring its
     // composites closer to the real photos than doing nothing; the fit is deterministic, so a

@@ -37,6 +37,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("weight-decay", "X", "AdamW weight decay, default 1e-4");
     parser.addOption("arg-weight", "X", "argument loss weight on six-filter samples, default 1");
     parser.addOption("other-weight", "X", "image loss weight of transfer and LUT samples (six-filter: 1), default 1");
+    parser.addOption("mild-share", "X", "share of training samples with a scaled-down perturbation (as train --mild-share), default 0");
     parser.addOption("loss-side", "N", "side of the images the loss renders, default 64");
     parser.addOption("seed", "S", "random seed, default 1");
     parser.addOption("log-every", "N", "validation line every N steps, default 500");
@@ -65,6 +66,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.weightDecay = parser.number("weight-decay", 1e-4, 0.0, 1.0);
     options.argWeight = parser.number("arg-weight", 1.0, 0.0, 1e4);
     options.otherWeight = parser.number("other-weight", 1.0, 0.0, 1e4);
+    options.mildShare = parser.number("mild-share", 0.0, 0.0, 1.0);
     options.lossSide = parser.integer("loss-side", 64, 8, 512);
     options.seed = parser.integer("seed", 1, 0, 2147483647);
     options.logEvery = parser.integer("log-every", 500, 1, 100000000);

@@ -241,9 +241,11 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         BatchConfig config;
         config.size = options.size;
         config.luts = trainLuts.empty() ? nullptr : &trainLuts;
+        config.mildProbability = options.mildShare;
         train = generateSamples(data, trainItems, config, options.samples, folded, metadata.inputSize, options.views,
                                 metadata.outputGain, options.lossSide, rng, log, "training");
         config.luts = valLuts.empty() ? nullptr : &valLuts;
+        config.mildProbability = 0.0;
         std::mt19937 valRng(12345u);  // the report's samples do not change with --seed
         val = generateSamples(data, valItems, config, std::max(16, options.valSamples), folded, metadata.inputSize,
                               options.views, metadata.outputGain, options.lossSide, valRng, log, "validation");
@@ -305,6 +307,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
           << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
           << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight << ", seed " << options.seed
+          << (options.mildShare > 0 ? ", mild share " + std::to_string(options.mildShare) : std::string())
           << (options.lutDir.empty() ? "" : ", LUT family included");
     metadata.statisticsHeadNotes = notes.str();
     metadata.modelVersion = options.version.empty() ? metadata.modelVersion + "+head" : options.version;

@@ -31,6 +31,7 @@ struct HeadTrainingOptions {
     double weightDecay = 1e-4;
     double argWeight = 1.0;      // argument loss (six-filter samples) against the image loss
     double otherWeight = 1.0;    // weight of the image loss on transfer and LUT samples (six-filter: 1)
+    double mildShare = 0.0;      // training samples only: BatchConfig::mildProbability (the report stays at full strength)
     int seed = 1;
     int threads = 0;             // 0: every core
     int valPercent = 10;         // the trainer's split by source photo

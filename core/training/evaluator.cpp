@@ -97,8 +97,9 @@ std::string csvField(const std::string& text) {
     return out + "\"";
 }
 
-std::string metricsJson(const MeanMetrics& m) {
-    return "{\"mse\": " + number(m.mse) + ", \"psnr\": " + number(m.psnr) + ", \"fmse\": " + number(m.fmse) + "}";
+std::string metricsJson(const MeanMetrics& m, bool withWorse = true) {
+    return "{\"mse\": " + number(m.mse) + ", \"psnr\": " + number(m.psnr) + ", \"fmse\": " + number(m.fmse) +
+           (withWorse ? ", \"worse\": " + std::to_string(m.madeWorse) : std::string()) + "}";
 }
 
 const ImageMetrics& pickMetrics(const EvalRow& row, Method method) {
@@ -112,7 +113,7 @@ const ImageMetrics& pickMetrics(const EvalRow& row, Method method) {
 }
 
 std::string methodsJson(const EvalReport& report, const std::vector<EvalRow>& rows) {
-    std::string out = "\"count\": " + std::to_string(rows.size()) + ", \"composite\": " + metricsJson(meanOf(rows, Method::Composite));
+    std::string out = "\"count\": " + std::to_string(rows.size()) + ", \"composite\": " + metricsJson(meanOf(rows, Method::Composite), /*withWorse=*/false);
     if (report.options.useModel) out += ", \"result\": " + metricsJson(meanOf(rows, Method::Result));
     if (report.options.labBaseline) out += ", \"baseline_lab\": " + metricsJson(meanOf(rows, Method::Baseline));
     if (report.options.oracle) out += ", \"oracle\": " + metricsJson(meanOf(rows, Method::Oracle));
@@ -183,6 +184,7 @@ MeanMetrics meanOf(const std::vector<EvalRow>& rows, Method method) {
         mean.mse += m.mse;
         mean.psnr += m.psnr;
         mean.fmse += m.fmse;
+        if (method != Method::Composite && m.fmse > row.unharmonized.fmse) ++mean.madeWorse;
     }
     const double n = double(rows.size());
     mean.mse /= n;
@@ -345,11 +347,12 @@ std::string reportText(const EvalReport& report) {
     out << "evaluated " << report.rows.size() << " composites at "
         << (report.options.size > 0 ? std::to_string(report.options.size) + "x" + std::to_string(report.options.size) : std::string("full resolution"))
         << "\n";
-    std::snprintf(line, sizeof line, "%-16s %12s %10s %12s\n", "", "MSE", "PSNR", "fMSE");
+    std::snprintf(line, sizeof line, "%-16s %12s %10s %12s %12s\n", "", "MSE", "PSNR", "fMSE", "made worse");
     out << line;
     const auto put = [&](const char* name, Method method) {
         const MeanMetrics m = meanOf(report.rows, method);
-        std::snprintf(line, sizeof line, "%-16s %12.2f %10.2f %12.2f\n", name, m.mse, m.psnr, m.fmse);
+        const std::string worse = method == Method::Composite ? std::string("") : std::to_string(m.madeWorse);
+        std::snprintf(line, sizeof line, "%-16s %12.2f %10.2f %12.2f %12s\n", name, m.mse, m.psnr, m.fmse, worse.c_str());
         out << line;
     };
     put("composite", Method::Composite);

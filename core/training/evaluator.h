@@ -45,6 +45,9 @@ struct EvalRow {
 
 struct MeanMetrics {
     double mse = 0, psnr = 0, fmse = 0;
+    // Rows whose foreground this method made worse (fMSE above the composite's): a mean can
+    // hide a model that helps the far-off composites and harms the nearly right ones.
+    int madeWorse = 0;
 };
 
 struct EvalReport {

@@ -441,6 +441,10 @@ private Q_SLOTS:
             QVERIFY(std::abs(result.mse - result.fmse / 4) < 1e-9);
         }
         QCOMPARE(meanOf(report.rows, Method::Composite).fmse, (100.0 + 400.0) / 2);
+        int worse = 0;
+        for (const auto& row : report.rows) worse += row.result.fmse > row.unharmonized.fmse ? 1 : 0;
+        QCOMPARE(meanOf(report.rows, Method::Result).madeWorse, worse);
+        QCOMPARE(meanOf(report.rows, Method::Composite).madeWorse, 0);
         QVERIFY(fs::exists(fs::path(options.saveDir) / "img_0_1_1.png"));
         QVERIFY(fs::exists(fs::path(options.saveDir) / "lab" / "img_1_1_1.png"));
 
@@ -461,6 +465,26 @@ private Q_SLOTS:
         options.saveDir.clear();
         const EvalReport resized = evaluate(options);
         QVERIFY(std::abs(resized.rows[0].unharmonized.fmse - 100.0) < 15.0);
+    }
+
+    // "made worse" counts the rows whose result fMSE is above the composite's; a tie is not worse.
+    void madeWorseCountsHarmedForegrounds() {
+        EvalReport report;
+        report.options.useModel = true;
+        const double composite[] = {100, 400, 50}, result[] = {150, 200, 50};
+        for (int i = 0; i < 3; ++i) {
+            EvalRow row;
+            row.subset = "HSynth";
+            row.unharmonized.fmse = composite[i];
+            row.result.fmse = result[i];
+            report.rows.push_back(row);
+        }
+        QCOMPARE(meanOf(report.rows, Method::Result).madeWorse, 1);
+        QCOMPARE(meanOf(report.rows, Method::Composite).madeWorse, 0);
+        const std::string json = reportJson(report);
+        QVERIFY2(json.find("\"result\": {\"mse\": 0, \"psnr\": 0, \"fmse\": 133.333, \"worse\": 1}") != std::string::npos, json.c_str());
+        QVERIFY2(json.find("\"composite\": {\"mse\": 0, \"psnr\": 0, \"fmse\": 183.333}") != std::string::npos, json.c_str());
+        QVERIFY(reportText(report).find("made worse") != std::string::npos);
     }
 
     void evaluatorRejectsMissingFiles() {

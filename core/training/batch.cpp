@@ -214,7 +214,7 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
             const double scale = mildScale(config, rng);
             // photo + scale * (composite - photo): the background, where both are equal, stays exact.
             if (scale < 1.0) {
-                const cv::Mat photo = toRgbFloat(sample.photo);
+                const cv::Mat& photo = realRgb.back();  // this sample's photo, already converted above
                 cv::scaleAdd(composite - photo, scale, photo, composite);
             }
             compositeRgb.push_back(composite);

@@ -33,6 +33,9 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("steps", "N", "optimisation steps, default 4000");
     parser.addOption("batch", "N", "batch size, default 256");
     parser.addOption("hidden", "N", "hidden width of the head, default 128");
+    parser.addOption("features", "SET", "what the head reads: regions (the region statistics alone, as heads before\n"
+                     "the boundary block) or boundary (the region statistics plus the foreground's edge against the\n"
+                     "background just across it), default boundary");
     parser.addOption("lr", "X", "AdamW learning rate (cosine), default 1e-3");
     parser.addOption("weight-decay", "X", "AdamW weight decay, default 1e-4");
     parser.addOption("arg-weight", "X", "argument loss weight on six-filter samples, default 1");
@@ -62,6 +65,13 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.steps = parser.integer("steps", 4000, 1, 100000000);
     options.batch = parser.integer("batch", 256, 2, 100000);
     options.hidden = parser.integer("hidden", 128, 1, 4096);
+    const std::string features = parser.optional("features").value_or("boundary");
+    if (features == "regions")
+        options.featureSet = StatisticsFeatureSet::Regions;
+    else if (features == "boundary")
+        options.featureSet = StatisticsFeatureSet::RegionsAndBoundary;
+    else
+        throw UsageError("--features must be regions or boundary, not '" + features + "'");
     options.lr = parser.number("lr", 1e-3, 1e-8, 1.0);
     options.weightDecay = parser.number("weight-decay", 1e-4, 0.0, 1.0);
     options.argWeight = parser.number("arg-weight", 1.0, 0.0, 1e4);

@@ -66,6 +66,11 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
         if (metadata.statisticsHeadHidden < 1 || metadata.statisticsHeadHidden > 4096)
             throw Error("model file '" + path + "' has an invalid statistics head width " +
                         std::to_string(metadata.statisticsHeadHidden) + " (expected 1..4096)");
+        try {
+            metadata.statisticsFeatureSet = featureSetWithCount(head.value("features").toInt(kStatisticsFeatureCount));
+        } catch (const Error& error) {
+            throw Error("model file '" + path + "': " + error.what());
+        }
     }
     const auto architecture = object.value("architecture").toString("harmonizer-efficientnet-b0").toStdString();
     try {
@@ -123,7 +128,7 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     if (head && !head->is_empty()) {
         QJsonObject headObject;
         headObject["hidden"] = (*head)->hiddenSize();
-        headObject["features"] = kStatisticsFeatureCount;
+        headObject["features"] = featureCount((*head)->featureSet());
         headObject["notes"] = QString::fromStdString(metadata.statisticsHeadNotes);
         object["statistics_head"] = headObject;
     }
@@ -193,7 +198,7 @@ ModelMetadata loadModel(const std::string& path, HarmonizerNet& net, StatisticsH
         throw Error("model file '" + path + "' has statistics head tensors but no \"statistics_head\" metadata");
     StatisticsHead loadedHead{nullptr};
     if (head && metadata.statisticsHeadHidden > 0) {
-        loadedHead = StatisticsHead(metadata.statisticsHeadHidden);
+        loadedHead = StatisticsHead(metadata.statisticsHeadHidden, metadata.statisticsFeatureSet);
         loadedHead->eval();
         copyHzmTensors(headContents, *loadedHead, path);
     }

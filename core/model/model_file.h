@@ -39,6 +39,9 @@ struct ModelMetadata {
     // The statistics head (statistics_head.h) stored with the network: its hidden width, or 0
     // when the file has none; and how it was trained.
     int statisticsHeadHidden = 0;
+    // Which features the head reads (the metadata's "features" count; files from before the
+    // boundary block have none and read Regions).
+    StatisticsFeatureSet statisticsFeatureSet = StatisticsFeatureSet::Regions;
     std::string statisticsHeadNotes;
 };
 

@@ -178,7 +178,7 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
     // The head corrects the values as they would be applied: [1, F] + [1, 6] -> [1, 6].
     if (!s.head.is_empty())
-        output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask).unsqueeze(0),
+        output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask, s.head->featureSet()).unsqueeze(0),
                                  output.to(torch::kCPU).clamp(-1.0, 1.0));
     const FilterParams params = paramsFromNetworkOutput(output);
     s.timing.postprocessMs = millisecondsSince(start);

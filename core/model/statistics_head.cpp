@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "core/error.h"
@@ -104,9 +105,85 @@ std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, con
     return out;
 }
 
+// The boundary block: every foreground pixel within kBand of the edge is paired with the mean of
+// the background within kBand of the edge around it (a normalised box filter, so only
+// background pixels count), and the differences are summarised. rgb, lab as above; foreground
+// CV_8U 0/255.
+std::array<float, kBoundaryFeatureCount> boundaryStatistics(const cv::Mat& rgb, const cv::Mat& lab, const cv::Mat& foreground) {
+    constexpr int kBand = 5;        // pixels at kStatisticsSide
+    constexpr int kNeighbourhood = 15;
+    constexpr int kPlanes = 8;      // L, a, b (/100), R, G, B, HSL saturation, chroma
+    const cv::Mat band = cv::Mat::ones(2 * kBand + 1, 2 * kBand + 1, CV_8U);
+    cv::Mat eroded, grown;
+    // The picture's border is not an edge: erode as if the foreground went on outside it.
+    cv::erode(foreground, eroded, band, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(255));
+    cv::dilate(foreground, grown, band);
+    const cv::Mat inner = foreground & ~eroded;
+    const cv::Mat outer = grown & ~foreground;
+
+    std::array<cv::Mat, kPlanes> planes;
+    for (auto& plane : planes) plane.create(rgb.size(), CV_32F);
+    for (int y = 0; y < rgb.rows; ++y) {
+        const auto* pixel = rgb.ptr<cv::Vec3f>(y);
+        const auto* labPixel = lab.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < rgb.cols; ++x) {
+            const cv::Vec3f& c = pixel[x];
+            const float l = labPixel[x][0] / 100.f, a = labPixel[x][1] / 100.f, b = labPixel[x][2] / 100.f;
+            const float values[kPlanes] = {l, a, b, c[0], c[1], c[2], hslSaturation(c[0], c[1], c[2]), std::sqrt(a * a + b * b)};
+            for (int k = 0; k < kPlanes; ++k) planes[std::size_t(k)].at<float>(y, x) = values[k];
+        }
+    }
+    cv::Mat outerWeight, localWeight;
+    outer.convertTo(outerWeight, CV_32F, 1.0 / 255.0);
+    const cv::Size window(kNeighbourhood, kNeighbourhood);
+    cv::blur(outerWeight, localWeight, window);
+    std::array<cv::Mat, kPlanes> localSum;
+    for (int k = 0; k < kPlanes; ++k) cv::blur(planes[std::size_t(k)].mul(outerWeight), localSum[std::size_t(k)], window);
+
+    std::array<std::vector<float>, kPlanes> difference;
+    std::vector<float> innerLightness, outerLightness;
+    int innerCount = 0;
+    for (int y = 0; y < rgb.rows; ++y) {
+        const auto* isInner = inner.ptr<std::uint8_t>(y);
+        const auto* isOuter = outer.ptr<std::uint8_t>(y);
+        const auto* weight = localWeight.ptr<float>(y);
+        for (int x = 0; x < rgb.cols; ++x) {
+            if (isOuter[x]) outerLightness.push_back(planes[0].at<float>(y, x));
+            if (!isInner[x]) continue;
+            ++innerCount;
+            innerLightness.push_back(planes[0].at<float>(y, x));
+            if (weight[x] < 0.02f) continue;  // no background within reach
+            for (int k = 0; k < kPlanes; ++k)
+                difference[std::size_t(k)].push_back(planes[std::size_t(k)].at<float>(y, x) -
+                                                     localSum[std::size_t(k)].at<float>(y, x) / weight[x]);
+        }
+    }
+    std::array<float, kBoundaryFeatureCount> out{};
+    const std::size_t paired = difference[0].size();
+    if (paired < 4 || outerLightness.size() < 4) return out;
+    std::size_t i = 0;
+    for (const auto& d : difference) out[i++] = float(momentsOf(d).mean);
+    for (auto& d : difference) out[i++] = percentiles(d, std::array<double, 1>{50})[0];
+    for (float p : percentiles(difference[0], std::array<double, 2>{10, 90})) out[i++] = p;
+    out[i++] = float(std::log((momentsOf(innerLightness).std + 0.01) / (momentsOf(outerLightness).std + 0.01)));
+    out[i++] = float(double(paired) / double(innerCount));
+    return out;
+}
+
 }  // namespace
 
-torch::Tensor statisticsFeatures(const torch::Tensor& imageIn, const torch::Tensor& maskIn) {
+int featureCount(StatisticsFeatureSet set) {
+    return set == StatisticsFeatureSet::Regions ? kStatisticsFeatureCount : kStatisticsFeatureCount + kBoundaryFeatureCount;
+}
+
+StatisticsFeatureSet featureSetWithCount(int count) {
+    for (auto set : {StatisticsFeatureSet::Regions, StatisticsFeatureSet::RegionsAndBoundary})
+        if (featureCount(set) == count) return set;
+    throw Error("a statistics head reads " + std::to_string(featureCount(StatisticsFeatureSet::Regions)) + " or " +
+                std::to_string(featureCount(StatisticsFeatureSet::RegionsAndBoundary)) + " features, not " + std::to_string(count));
+}
+
+torch::Tensor statisticsFeatures(const torch::Tensor& imageIn, const torch::Tensor& maskIn, StatisticsFeatureSet set) {
     const auto image = imageIn.dim() == 4 ? imageIn[0] : imageIn;
     const auto mask = maskIn.dim() == 4 ? maskIn[0] : maskIn;
     if (image.dim() != 3 || image.size(0) != 3 || mask.dim() != 3 || mask.size(0) != 1 ||
@@ -135,7 +212,7 @@ torch::Tensor statisticsFeatures(const torch::Tensor& imageIn, const torch::Tens
     const auto fg = regionStatistics(rgb, lab, foreground);
     const auto bg = regionStatistics(rgb, lab, background);
     const auto near = regionStatistics(rgb, lab, ring);
-    auto features = torch::empty({kStatisticsFeatureCount}, torch::kFloat32);
+    auto features = torch::empty({featureCount(set)}, torch::kFloat32);
     float* out = features.data_ptr<float>();
     for (int k = 0; k < kStatisticsPerRegion; ++k) {
         out[k] = fg[std::size_t(k)];
@@ -144,13 +221,18 @@ torch::Tensor statisticsFeatures(const torch::Tensor& imageIn, const torch::Tens
         out[3 * kStatisticsPerRegion + k] = fg[std::size_t(k)] - near[std::size_t(k)];
     }
     out[4 * kStatisticsPerRegion] = float(cv::countNonZero(foreground)) / float(kStatisticsSide * kStatisticsSide);
+    if (set == StatisticsFeatureSet::RegionsAndBoundary) {
+        const auto boundary = boundaryStatistics(rgb, lab, foreground);
+        std::copy(boundary.begin(), boundary.end(), out + kStatisticsFeatureCount);
+    }
     return features;
 }
 
-StatisticsHeadImpl::StatisticsHeadImpl(int hidden) : hidden_(hidden) {
-    featureMean = register_buffer("feature_mean", torch::zeros({kStatisticsFeatureCount}));
-    featureScale = register_buffer("feature_scale", torch::ones({kStatisticsFeatureCount}));
-    first = register_module("first", torch::nn::Linear(kStatisticsFeatureCount + 6, hidden));
+StatisticsHeadImpl::StatisticsHeadImpl(int hidden, StatisticsFeatureSet set) : hidden_(hidden), featureSet_(set) {
+    const int features = featureCount(set);
+    featureMean = register_buffer("feature_mean", torch::zeros({features}));
+    featureScale = register_buffer("feature_scale", torch::ones({features}));
+    first = register_module("first", torch::nn::Linear(features + 6, hidden));
     second = register_module("second", torch::nn::Linear(hidden, hidden));
     output = register_module("output", torch::nn::Linear(hidden, 6));
     // A fresh head starts as the identity: it returns the network's values unchanged.

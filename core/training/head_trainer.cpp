@@ -64,6 +64,7 @@ torch::Tensor resized(const torch::Tensor& x, int side, bool area) {
 
 HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& pool, const BatchConfig& config, int count,
                             const FoldedHarmonizerNet& net, int inputSize, int views, double gain, int lossSide,
+                            StatisticsFeatureSet featureSet,
                             std::mt19937& rng, const std::function<void(const std::string&)>& log, const char* what) {
     std::vector<torch::Tensor> features, network, restoring, isSix, composite, real, mask;
     const auto start = Clock::now();
@@ -77,7 +78,7 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
             network.push_back(networkValues(net, resized(batch.composite, inputSize, false).contiguous(),
                                             resized(batch.mask, inputSize, false).contiguous(), views, gain));
         }
-        for (int64_t i = 0; i < n; ++i) features.push_back(statisticsFeatures(batch.composite[i], batch.mask[i]).unsqueeze(0));
+        for (int64_t i = 0; i < n; ++i) features.push_back(statisticsFeatures(batch.composite[i], batch.mask[i], featureSet).unsqueeze(0));
         auto restore = torch::zeros({n, 6});
         auto six = torch::zeros({n});
         if (batch.sixFilterCount > 0) {
@@ -107,15 +108,22 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
 }
 
 // A cache written by an earlier run: training samples (7 tensors), then validation samples (7).
-std::vector<torch::Tensor> readCache(const std::string& path) {
+std::vector<torch::Tensor> readCache(const std::string& path, StatisticsFeatureSet featureSet) {
     std::vector<torch::Tensor> tensors;
     try {
         torch::load(tensors, path);
     } catch (const std::exception& error) {
         throw Error("cannot read the sample cache '" + path + "': " + error.what());
     }
-    if (tensors.size() != 14 || tensors[0].dim() != 2 || tensors[0].size(1) != kStatisticsFeatureCount)
+    if (tensors.size() != 14 || tensors[0].dim() != 2)
         throw Error("the sample cache '" + path + "' is not a train-head cache of this version");
+    // The region features are the first columns of the boundary set, so a boundary cache also
+    // serves a region-only head (a comparison on the same samples).
+    const int wanted = featureCount(featureSet);
+    if (tensors[0].size(1) < wanted)
+        throw Error("the sample cache '" + path + "' holds " + std::to_string(tensors[0].size(1)) + " features per sample, not the " +
+                    std::to_string(wanted) + " of the chosen feature set");
+    for (std::size_t first : {std::size_t(0), std::size_t(7)}) tensors[first] = tensors[first].narrow(1, 0, wanted).contiguous();
     return tensors;
 }
 
@@ -221,7 +229,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     HeadSamples train, val;
     const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);
     if (cached) {
-        const std::vector<torch::Tensor> tensors = readCache(options.cachePath);
+        const std::vector<torch::Tensor> tensors = readCache(options.cachePath, options.featureSet);
         train = HeadSamples::fromTensors(tensors, 0);
         val = HeadSamples::fromTensors(tensors, 7);
         log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
@@ -243,12 +251,12 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         config.luts = trainLuts.empty() ? nullptr : &trainLuts;
         config.mildProbability = options.mildShare;
         train = generateSamples(data, trainItems, config, options.samples, folded, metadata.inputSize, options.views,
-                                metadata.outputGain, options.lossSide, rng, log, "training");
+                                metadata.outputGain, options.lossSide, options.featureSet, rng, log, "training");
         config.luts = valLuts.empty() ? nullptr : &valLuts;
         config.mildProbability = 0.0;
         std::mt19937 valRng(12345u);  // the report's samples do not change with --seed
         val = generateSamples(data, valItems, config, std::max(16, options.valSamples), folded, metadata.inputSize,
-                              options.views, metadata.outputGain, options.lossSide, valRng, log, "validation");
+                              options.views, metadata.outputGain, options.lossSide, options.featureSet, valRng, log, "validation");
         if (!options.cachePath.empty()) {
             auto tensors = train.tensors();
             for (const auto& t : val.tensors()) tensors.push_back(t);
@@ -260,14 +268,14 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     // Seeded here, so that a run from the cache makes the same head as the run that wrote it.
     torch::manual_seed(options.seed);
     for (const auto& path : options.extraCaches) {
-        const HeadSamples more = HeadSamples::fromTensors(readCache(path), 0);
+        const HeadSamples more = HeadSamples::fromTensors(readCache(path, options.featureSet), 0);
         std::vector<torch::Tensor> joined;
         const auto mine = train.tensors(), theirs = more.tensors();
         for (std::size_t i = 0; i < mine.size(); ++i) joined.push_back(torch::cat({mine[i], theirs[i]}));
         train = HeadSamples::fromTensors(joined, 0);
         log("train-head: added " + std::to_string(more.size()) + " training samples from " + path);
     }
-    StatisticsHead head(options.hidden);
+    StatisticsHead head(options.hidden, options.featureSet);
     head->setFeatureScaling(train.features);
     head->train();
     const Evaluation before = evaluate(head, val, /*withHeadroom=*/true);
@@ -303,7 +311,8 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
 
     const Evaluation final = evaluate(head, val);
     std::ostringstream notes;
-    notes << "statistics head (" << options.hidden << " hidden) trained on " << n << " generated samples (size "
+    notes << "statistics head (" << options.hidden << " hidden, "
+          << (options.featureSet == StatisticsFeatureSet::Regions ? "region" : "region and boundary") << " features) trained on " << n << " generated samples (size "
           << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
           << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight << ", seed " << options.seed

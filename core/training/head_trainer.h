@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model/statistics_head.h"
+
 namespace hz::training {
 
 struct HeadTrainingOptions {
@@ -26,6 +28,7 @@ struct HeadTrainingOptions {
     int steps = 4000;
     int batch = 256;
     int hidden = 128;
+    StatisticsFeatureSet featureSet = StatisticsFeatureSet::RegionsAndBoundary;  // a cache must hold the same set
     int lossSide = 64;           // side of the images the loss renders
     double lr = 1e-3;
     double weightDecay = 1e-4;

@@ -307,6 +307,7 @@ private Q_SLOTS:
         QCOMPARE(metadata.statisticsHeadHidden, 16);
         QVERIFY(metadata.statisticsHeadNotes.find("48 generated samples") != std::string::npos);
         QVERIFY(!head.is_empty());
+        QCOMPARE(head->featureSet(), hz::StatisticsFeatureSet::RegionsAndBoundary);
 
         // Again from the cache (no data needed) with the same seed: the same head, exactly.
         options.dataDirs.clear();
@@ -327,6 +328,25 @@ private Q_SLOTS:
         options.extraCaches = {(run / "with_head.hzm").string()};
         QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(options, log));
         options.extraCaches.clear();
+        // A region-only head can be fitted to the same samples (the boundary cache's first
+        // columns); a region-only cache cannot serve a boundary head, and is refused, not misread.
+        HeadTrainingOptions regionsOnly = options;
+        regionsOnly.featureSet = hz::StatisticsFeatureSet::Regions;
+        regionsOnly.outPath = (run / "with_regions_head.hzm").string();
+        QCOMPARE(trainStatisticsHead(regionsOnly, log).trainSamples, 48);
+        hz::StatisticsHead regionsHead{nullptr};
+        hz::loadModel(regionsOnly.outPath, net, &regionsHead);
+        QCOMPARE(regionsHead->featureSet(), hz::StatisticsFeatureSet::Regions);
+        QVERIFY(torch::allclose(regionsHead->featureMean, head->featureMean.narrow(0, 0, hz::kStatisticsFeatureCount), 1e-5, 1e-6));
+        regionsOnly.dataDirs = {data_.string()};
+        regionsOnly.cachePath = (run / "head_samples_regions.pt").string();
+        regionsOnly.steps = 2;
+        trainStatisticsHead(regionsOnly, log);
+        HeadTrainingOptions boundaryFromRegions = options;
+        boundaryFromRegions.cachePath = regionsOnly.cachePath;
+        boundaryFromRegions.outPath = (run / "never_boundary.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(boundaryFromRegions, log));
+        QVERIFY(!fs::exists(boundaryFromRegions.outPath));
 
         HeadTrainingOptions missing = options;
         missing.cachePath.clear();

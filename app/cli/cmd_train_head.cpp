@@ -65,13 +65,10 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.steps = parser.integer("steps", 4000, 1, 100000000);
     options.batch = parser.integer("batch", 256, 2, 100000);
     options.hidden = parser.integer("hidden", 128, 1, 4096);
-    const std::string features = parser.optional("features").value_or("boundary");
-    if (features == "regions")
-        options.featureSet = StatisticsFeatureSet::Regions;
-    else if (features == "boundary")
-        options.featureSet = StatisticsFeatureSet::RegionsAndBoundary;
-    else
-        throw UsageError("--features must be regions or boundary, not '" + features + "'");
+    const std::string features = parser.optional("features").value_or(training::featureSetKey(options.featureSet));
+    const auto featureSet = training::featureSetWithKey(features);
+    if (!featureSet) throw UsageError("--features must be regions or boundary, not '" + features + "'");
+    options.featureSet = *featureSet;
     options.lr = parser.number("lr", 1e-3, 1e-8, 1.0);
     options.weightDecay = parser.number("weight-decay", 1e-4, 0.0, 1.0);
     options.argWeight = parser.number("arg-weight", 1.0, 0.0, 1e4);

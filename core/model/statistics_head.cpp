@@ -54,6 +54,16 @@ float hslSaturation(float r, float g, float b) {
     return lightness < 0.5f ? (cmax - cmin) / (cmax + cmin + eps) : (cmax - cmin) / (2 - cmax - cmin + eps);
 }
 
+// One pixel's colour as both blocks measure it: Lab scaled to about [-1, 1], the HSL
+// saturation and the chroma.
+struct DerivedColour {
+    float lightness, a, b, saturation, chroma;
+};
+DerivedColour derivedColour(const cv::Vec3f& rgb, const cv::Vec3f& lab) {
+    const float l = lab[0] / 100.f, a = lab[1] / 100.f, b = lab[2] / 100.f;
+    return {l, a, b, hslSaturation(rgb[0], rgb[1], rgb[2]), std::sqrt(a * a + b * b)};
+}
+
 // rgb, lab: CV_32FC3 (RGB in [0,1]; OpenCV's float Lab: L in [0,100], a and b about +-100).
 std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, const cv::Mat& lab, const cv::Mat& region) {
     const bool whole = cv::countNonZero(region) < 4;
@@ -70,12 +80,12 @@ std::array<float, kStatisticsPerRegion> regionStatistics(const cv::Mat& rgb, con
             if (!whole && !inside[x]) continue;
             const cv::Vec3f& c = pixel[x];
             for (int k = 0; k < 3; ++k) channel[std::size_t(k)].push_back(c[k]);
-            const float l = labPixel[x][0] / 100.f, a = labPixel[x][1] / 100.f, b = labPixel[x][2] / 100.f;
-            lightness.push_back(l);
-            labA.push_back(a);
-            labB.push_back(b);
-            saturation.push_back(hslSaturation(c[0], c[1], c[2]));
-            chroma.push_back(std::sqrt(a * a + b * b));
+            const DerivedColour d = derivedColour(c, labPixel[x]);
+            lightness.push_back(d.lightness);
+            labA.push_back(d.a);
+            labB.push_back(d.b);
+            saturation.push_back(d.saturation);
+            chroma.push_back(d.chroma);
             clippedHigh += std::max({c[0], c[1], c[2]}) > 0.98f;
             clippedLow += std::min({c[0], c[1], c[2]}) < 0.02f;
         }
@@ -128,8 +138,8 @@ std::array<float, kBoundaryFeatureCount> boundaryStatistics(const cv::Mat& rgb, 
         const auto* labPixel = lab.ptr<cv::Vec3f>(y);
         for (int x = 0; x < rgb.cols; ++x) {
             const cv::Vec3f& c = pixel[x];
-            const float l = labPixel[x][0] / 100.f, a = labPixel[x][1] / 100.f, b = labPixel[x][2] / 100.f;
-            const float values[kPlanes] = {l, a, b, c[0], c[1], c[2], hslSaturation(c[0], c[1], c[2]), std::sqrt(a * a + b * b)};
+            const DerivedColour d = derivedColour(c, labPixel[x]);
+            const float values[kPlanes] = {d.lightness, d.a, d.b, c[0], c[1], c[2], d.saturation, d.chroma};
             for (int k = 0; k < kPlanes; ++k) planes[std::size_t(k)].at<float>(y, x) = values[k];
         }
     }

@@ -214,6 +214,16 @@ std::string describeHeadroom(const Evaluation& e) {
 
 }  // namespace
 
+const char* featureSetKey(StatisticsFeatureSet set) {
+    return set == StatisticsFeatureSet::Regions ? "regions" : "boundary";
+}
+
+std::optional<StatisticsFeatureSet> featureSetWithKey(const std::string& key) {
+    for (auto set : {StatisticsFeatureSet::Regions, StatisticsFeatureSet::RegionsAndBoundary})
+        if (key == featureSetKey(set)) return set;
+    return std::nullopt;
+}
+
 HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const std::function<void(const std::string&)>& log) {
     const auto start = Clock::now();
     if (options.samples < 16) throw Error("train-head needs at least 16 samples");
@@ -311,8 +321,8 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
 
     const Evaluation final = evaluate(head, val);
     std::ostringstream notes;
-    notes << "statistics head (" << options.hidden << " hidden, "
-          << (options.featureSet == StatisticsFeatureSet::Regions ? "region" : "region and boundary") << " features) trained on " << n << " generated samples (size "
+    notes << "statistics head (" << options.hidden << " hidden, features " << featureSetKey(options.featureSet) << ") trained on "
+          << n << " generated samples (size "
           << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
           << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight << ", seed " << options.seed

@@ -6,6 +6,7 @@
 // final-image loss (all families) plus the argument loss (six-filter family), at a small side.
 // The network itself is not changed.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct HeadTrainingOptions {
     int steps = 4000;
     int batch = 256;
     int hidden = 128;
-    StatisticsFeatureSet featureSet = StatisticsFeatureSet::RegionsAndBoundary;  // a cache must hold the same set
+    // A cache must hold this set's features (a boundary cache also serves Regions: its first columns).
+    StatisticsFeatureSet featureSet = StatisticsFeatureSet::RegionsAndBoundary;
     int lossSide = 64;           // side of the images the loss renders
     double lr = 1e-3;
     double weightDecay = 1e-4;
@@ -53,6 +55,10 @@ struct HeadTrainingReport {
     int trainSamples = 0;
     double seconds = 0;
 };
+
+// A feature set's name on the command line and in a head's notes ("regions", "boundary"), and back.
+const char* featureSetKey(StatisticsFeatureSet set);
+std::optional<StatisticsFeatureSet> featureSetWithKey(const std::string& key);
 
 // Throws hz::Error. `log` receives progress lines.
 HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const std::function<void(const std::string&)>& log);

@@ -40,6 +40,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("weight-decay", "X", "AdamW weight decay, default 1e-4");
     parser.addOption("arg-weight", "X", "argument loss weight on six-filter samples, default 1");
     parser.addOption("other-weight", "X", "image loss weight of transfer and LUT samples (six-filter: 1), default 1");
+    parser.addOption("lut-weight", "X", "image loss weight of LUT samples alone, default the other-family weight");
     parser.addOption("mild-share", "X", "share of training samples with a scaled-down perturbation (as train --mild-share), default 0");
     parser.addOption("loss-side", "N", "side of the images the loss renders, default 64");
     parser.addOption("seed", "S", "random seed, default 1");
@@ -73,6 +74,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.weightDecay = parser.number("weight-decay", 1e-4, 0.0, 1.0);
     options.argWeight = parser.number("arg-weight", 1.0, 0.0, 1e4);
     options.otherWeight = parser.number("other-weight", 1.0, 0.0, 1e4);
+    if (parser.optional("lut-weight")) options.lutWeight = parser.number("lut-weight", 1.0, 0.0, 1e4);
     options.mildShare = parser.number("mild-share", 0.0, 0.0, 1.0);
     options.lossSide = parser.integer("loss-side", 64, 8, 512);
     options.seed = parser.integer("seed", 1, 0, 2147483647);
@@ -89,6 +91,10 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
                 report.sixFilter.count, report.sixFilter.compositeFmse, report.sixFilter.networkFmse, report.sixFilter.headFmse);
     std::printf("train-head: validation other families (%d) fMSE composite %.1f, network %.1f, with head %.1f\n",
                 report.other.count, report.other.compositeFmse, report.other.networkFmse, report.other.headFmse);
+    for (const auto& [name, figures] : {std::pair{"transfer", &report.transfer}, std::pair{"LUT", &report.lut}})
+        if (figures->count > 0)
+            std::printf("train-head: validation %s (%d) fMSE composite %.1f, network %.1f, with head %.1f\n", name, figures->count,
+                        figures->compositeFmse, figures->networkFmse, figures->headFmse);
     std::printf("train-head: wrote %s (%d training samples, %.0f s)\n", options.outPath.c_str(), report.trainSamples,
                 report.seconds);
     return 0;

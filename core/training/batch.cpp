@@ -205,12 +205,15 @@ Batch makeTrainingBatch(const TrainingData& data, const std::vector<int>& pool, 
             const double scale = mildScale(config, rng);
             for (double& value : r) value *= scale;
             args.insert(args.end(), r.begin(), r.end());
+            batch.families.push_back(Family::SixFilter);
         } else if (usePair) {
             compositeRgb.push_back(toRgbFloat(sample.composite));
+            batch.families.push_back(Family::Transfer);
         } else {
-            cv::Mat composite = config.luts && !config.luts->empty() && chance(rng, config.lutProbability)
-                                    ? lutComposite(config.luts, sample.photo, sample.mask, rng)
+            const bool lut = config.luts && !config.luts->empty() && chance(rng, config.lutProbability);
+            cv::Mat composite = lut ? lutComposite(config.luts, sample.photo, sample.mask, rng)
                                     : transferComposite(data, pool, index, sample.photo, sample.mask, rng);
+            batch.families.push_back(lut ? Family::Lut : Family::Transfer);
             const double scale = mildScale(config, rng);
             // photo + scale * (composite - photo): the background, where both are equal, stays exact.
             if (scale < 1.0) {

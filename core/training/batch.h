@@ -66,6 +66,9 @@ struct Batch {
     torch::Tensor sixFitted;             // [K,6] the filters' best values for samples [0, K) (BatchConfig::sixFitSide > 0)
     int sixFilterCount = 0;              // K: samples [0, K) are six-filter pairs, the rest final-output-only
     std::vector<int> items;
+    // Each sample's family; a real composite pair counts as Transfer (a whole colour change
+    // from another photo). train-head reports and weights the LUT samples on their own.
+    std::vector<Family> families;
 };
 
 // The data `train` and `train-head` draw from: every folder loaded with some room above

@@ -38,10 +38,20 @@ struct HeadSamples {
     torch::Tensor restoring;  // [N, 6] values that undo a six-filter sample (0 for the others)
     torch::Tensor isSix;      // [N] float 1/0
     torch::Tensor composite, real, mask;  // [N,3,s,s], [N,3,s,s], [N,1,s,s] float in [0,1]
+    // [N] float 1/0: a LUT sample. Caches written before it existed have none (undefined): their
+    // transfer and LUT samples cannot be told apart.
+    torch::Tensor isLut;
+    static constexpr std::size_t kOldTensorCount = 7, kTensorCount = 8;
     std::int64_t size() const { return features.defined() ? features.size(0) : 0; }
-    std::vector<torch::Tensor> tensors() const { return {features, network, restoring, isSix, composite, real, mask}; }
-    static HeadSamples fromTensors(const std::vector<torch::Tensor>& t, std::size_t offset) {
-        return {t[offset], t[offset + 1], t[offset + 2], t[offset + 3], t[offset + 4], t[offset + 5], t[offset + 6]};
+    bool knowsLut() const { return isLut.defined(); }
+    std::vector<torch::Tensor> tensors() const {
+        std::vector<torch::Tensor> t{features, network, restoring, isSix, composite, real, mask};
+        if (knowsLut()) t.push_back(isLut);
+        return t;
+    }
+    static HeadSamples fromTensors(const std::vector<torch::Tensor>& t, std::size_t offset, std::size_t count) {
+        return {t[offset],     t[offset + 1], t[offset + 2], t[offset + 3],
+                t[offset + 4], t[offset + 5], t[offset + 6], count == kTensorCount ? t[offset + 7] : torch::Tensor()};
     }
 };
 
@@ -66,7 +76,7 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
                             const FoldedHarmonizerNet& net, int inputSize, int views, double gain, int lossSide,
                             StatisticsFeatureSet featureSet,
                             std::mt19937& rng, const std::function<void(const std::string&)>& log, const char* what) {
-    std::vector<torch::Tensor> features, network, restoring, isSix, composite, real, mask;
+    std::vector<torch::Tensor> features, network, restoring, isSix, isLut, composite, real, mask;
     const auto start = Clock::now();
     int made = 0, nextReport = 1000;
     while (made < count) {
@@ -87,6 +97,10 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
         }
         restoring.push_back(restore);
         isSix.push_back(six);
+        auto lut = torch::zeros({n});
+        for (int64_t i = 0; i < n; ++i)
+            if (batch.families[std::size_t(i)] == Family::Lut) lut[i] = 1.0;
+        isLut.push_back(lut);
         composite.push_back(resized(batch.composite, lossSide, true));
         real.push_back(resized(batch.real, lossSide, true));
         mask.push_back(resized(batch.mask, lossSide, true));
@@ -99,23 +113,33 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
         }
     }
     HeadSamples samples{torch::cat(features), torch::cat(network), torch::cat(restoring), torch::cat(isSix),
-                        torch::cat(composite), torch::cat(real), torch::cat(mask)};
+                        torch::cat(composite), torch::cat(real), torch::cat(mask), torch::cat(isLut)};
     // Exactly `count` samples (the last batch may overshoot).
     for (auto* t : {&samples.features, &samples.network, &samples.restoring, &samples.isSix, &samples.composite,
-                    &samples.real, &samples.mask})
+                    &samples.real, &samples.mask, &samples.isLut})
         *t = t->narrow(0, 0, count).contiguous();
     return samples;
 }
 
-// A cache written by an earlier run: training samples (7 tensors), then validation samples (7).
-std::vector<torch::Tensor> readCache(const std::string& path, StatisticsFeatureSet featureSet) {
+// A cache written by an earlier run: training samples, then validation samples, 8 tensors each
+// (7 before the LUT flag).
+struct Cache {
+    std::vector<torch::Tensor> tensors;
+    std::size_t perSet = HeadSamples::kTensorCount;
+    HeadSamples training() const { return HeadSamples::fromTensors(tensors, 0, perSet); }
+    HeadSamples validation() const { return HeadSamples::fromTensors(tensors, perSet, perSet); }
+};
+
+Cache readCache(const std::string& path, StatisticsFeatureSet featureSet) {
     std::vector<torch::Tensor> tensors;
     try {
         torch::load(tensors, path);
     } catch (const std::exception& error) {
         throw Error("cannot read the sample cache '" + path + "': " + error.what());
     }
-    if (tensors.size() != 14 || tensors[0].dim() != 2)
+    const std::size_t perSet = tensors.size() / 2;
+    if ((perSet != HeadSamples::kTensorCount && perSet != HeadSamples::kOldTensorCount) || tensors.size() % 2 != 0 ||
+        tensors[0].dim() != 2)
         throw Error("the sample cache '" + path + "' is not a train-head cache of this version");
     // The region features are the first columns of the boundary set, so a boundary cache also
     // serves a region-only head (a comparison on the same samples).
@@ -123,8 +147,8 @@ std::vector<torch::Tensor> readCache(const std::string& path, StatisticsFeatureS
     if (tensors[0].size(1) < wanted)
         throw Error("the sample cache '" + path + "' holds " + std::to_string(tensors[0].size(1)) + " features per sample, not the " +
                     std::to_string(wanted) + " of the chosen feature set");
-    for (std::size_t first : {std::size_t(0), std::size_t(7)}) tensors[first] = tensors[first].narrow(1, 0, wanted).contiguous();
-    return tensors;
+    for (std::size_t first : {std::size_t(0), perSet}) tensors[first] = tensors[first].narrow(1, 0, wanted).contiguous();
+    return {tensors, perSet};
 }
 
 // Per-sample fMSE on the 0-255 scale: mean squared error over the foreground's pixels and channels.
@@ -142,6 +166,7 @@ constexpr const char* kShortFilterNames[6] = {"T", "B", "C", "S", "H", "Sh"};
 
 struct Evaluation {
     HeadFamilyFigures six, other;
+    HeadFamilyFigures transfer, lut;  // the two parts of `other`, when the samples record which is which
     std::vector<double> networkR2, headR2;
     // Six-filter samples: fMSE with the network's values except filter k set to the value that
     // undoes the perturbation (k = 0..5), and with all six set so: where the error comes from.
@@ -158,7 +183,12 @@ Evaluation evaluate(StatisticsHead& head, const HeadSamples& set, bool withHeadr
     const auto network = foregroundMse(torchfilters::harmonize(set.composite, set.mask, set.network), set.real, set.mask);
     const auto corrected = foregroundMse(torchfilters::harmonize(set.composite, set.mask, values), set.real, set.mask);
     Evaluation e;
-    for (auto [figures, flag] : {std::pair{&e.six, set.isSix}, std::pair{&e.other, 1.0 - set.isSix}}) {
+    std::vector<std::pair<HeadFamilyFigures*, torch::Tensor>> families{{&e.six, set.isSix}, {&e.other, 1.0 - set.isSix}};
+    if (set.knowsLut()) {
+        families.emplace_back(&e.transfer, (1.0 - set.isSix) * (1.0 - set.isLut));
+        families.emplace_back(&e.lut, set.isLut);
+    }
+    for (auto [figures, flag] : families) {
         figures->count = int((flag > 0.5).sum().item<int64_t>());
         if (figures->count == 0) continue;
         figures->compositeFmse = rowsWhere(composite, flag).mean().item<double>();
@@ -193,6 +223,9 @@ std::string describe(const Evaluation& e) {
     out.precision(1);
     out << "six-filter " << e.six.compositeFmse << " -> network " << e.six.networkFmse << " -> head " << e.six.headFmse
         << "; other " << e.other.compositeFmse << " -> " << e.other.networkFmse << " -> " << e.other.headFmse;
+    if (e.lut.count > 0)
+        out << " (transfer " << e.transfer.compositeFmse << " -> " << e.transfer.networkFmse << " -> " << e.transfer.headFmse
+            << ", LUT " << e.lut.compositeFmse << " -> " << e.lut.networkFmse << " -> " << e.lut.headFmse << ")";
     out.precision(2);
     if (!e.headR2.empty()) {
         out << "; R^2 network/head";
@@ -239,9 +272,9 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     HeadSamples train, val;
     const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);
     if (cached) {
-        const std::vector<torch::Tensor> tensors = readCache(options.cachePath, options.featureSet);
-        train = HeadSamples::fromTensors(tensors, 0);
-        val = HeadSamples::fromTensors(tensors, 7);
+        const Cache cache = readCache(options.cachePath, options.featureSet);
+        train = cache.training();
+        val = cache.validation();
         log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
             " validation samples from " + options.cachePath);
     } else {
@@ -278,13 +311,27 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     // Seeded here, so that a run from the cache makes the same head as the run that wrote it.
     torch::manual_seed(options.seed);
     for (const auto& path : options.extraCaches) {
-        const HeadSamples more = HeadSamples::fromTensors(readCache(path, options.featureSet), 0);
+        const HeadSamples more = readCache(path, options.featureSet).training();
+        if (more.knowsLut() != train.knowsLut())
+            throw Error("the sample cache '" + path + "' and the first cache differ in whether they record LUT samples");
         std::vector<torch::Tensor> joined;
         const auto mine = train.tensors(), theirs = more.tensors();
         for (std::size_t i = 0; i < mine.size(); ++i) joined.push_back(torch::cat({mine[i], theirs[i]}));
-        train = HeadSamples::fromTensors(joined, 0);
+        train = HeadSamples::fromTensors(joined, 0, joined.size());
         log("train-head: added " + std::to_string(more.size()) + " training samples from " + path);
     }
+    const double lutWeight = options.lutWeight.value_or(options.otherWeight);
+    if (lutWeight != options.otherWeight && !train.knowsLut())
+        throw Error("train-head: the sample cache predates the LUT flag, so a LUT weight apart from the other-family weight "
+                    "cannot be applied; regenerate the cache");
+    // Per sample: six-filter 1, transfer otherWeight, LUT lutWeight.
+    const auto familyWeight = [&](const torch::Tensor& index) {
+        const auto six = train.isSix.index_select(0, index);
+        const auto other = train.knowsLut()
+                               ? options.otherWeight + (lutWeight - options.otherWeight) * train.isLut.index_select(0, index)
+                               : torch::full_like(six, options.otherWeight);
+        return six + (1.0 - six) * other;
+    };
     StatisticsHead head(options.hidden, options.featureSet);
     head->setFeatureScaling(train.features);
     head->train();
@@ -304,8 +351,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         const auto result = torchfilters::harmonize(composite, mask, values);
         // fMSE / 1000: about 1 for a typical composite, the argument loss's scale.
         const auto six = train.isSix.index_select(0, index);
-        const auto sampleWeight = six + (1.0 - six) * options.otherWeight;
-        auto loss = (foregroundMse(result, train.real.index_select(0, index), mask) * sampleWeight).mean() / 1000.0;
+        auto loss = (foregroundMse(result, train.real.index_select(0, index), mask) * familyWeight(index)).mean() / 1000.0;
         if (options.argWeight > 0 && six.sum().item<double>() > 0) {
             const auto rows = torch::nonzero(six > 0.5).squeeze(1);
             loss = loss + options.argWeight * argumentLoss(values.index_select(0, rows),
@@ -325,7 +371,8 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
           << n << " generated samples (size "
           << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
-          << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight << ", seed " << options.seed
+          << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight
+          << (lutWeight != options.otherWeight ? ", LUT weight " + std::to_string(lutWeight) : std::string()) << ", seed " << options.seed
           << (options.mildShare > 0 ? ", mild share " + std::to_string(options.mildShare) : std::string())
           << (options.lutDir.empty() ? "" : ", LUT family included");
     metadata.statisticsHeadNotes = notes.str();
@@ -336,6 +383,8 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     HeadTrainingReport report;
     report.sixFilter = final.six;
     report.other = final.other;
+    report.transfer = final.transfer;
+    report.lut = final.lut;
     report.networkR2 = final.networkR2;
     report.headR2 = final.headR2;
     const Evaluation onTraining = evaluate(head, train);

@@ -36,6 +36,7 @@ struct HeadTrainingOptions {
     double weightDecay = 1e-4;
     double argWeight = 1.0;      // argument loss (six-filter samples) against the image loss
     double otherWeight = 1.0;    // weight of the image loss on transfer and LUT samples (six-filter: 1)
+    std::optional<double> lutWeight;  // LUT samples alone (default otherWeight; needs a cache that records them)
     double mildShare = 0.0;      // training samples only: BatchConfig::mildProbability (the report stays at full strength)
     int seed = 1;
     int threads = 0;             // 0: every core
@@ -50,6 +51,7 @@ struct HeadFamilyFigures {
 
 struct HeadTrainingReport {
     HeadFamilyFigures sixFilter, other;                 // validation samples
+    HeadFamilyFigures transfer, lut;                    // `other` split (counts 0 for a cache that does not record it)
     std::vector<double> networkR2, headR2;              // six-filter validation samples, per filter
     double trainNetworkFmse = 0, trainHeadFmse = 0;     // all training samples, at lossSide
     int trainSamples = 0;

@@ -17,6 +17,7 @@
 #include "core/training/batch.h"
 #include "core/training/dataset.h"
 #include "core/training/loss.h"
+#include "core/training/lut.h"
 #include "core/training/metrics.h"
 #include "core/training/oracle.h"
 #include "core/training/perturb.h"
@@ -533,6 +534,48 @@ private Q_SLOTS:
         QCOMPARE(first.size(), std::int64_t(pool.size()));
         QVERIFY(torch::equal(first.composite, second.composite));
         QVERIFY(!torch::equal(first.composite, first.real));
+    }
+
+    // Each sample says which family made it (train-head reports and weights LUT samples apart).
+    void trainingBatchRecordsEachSamplesFamily_data() {
+        QTest::addColumn<bool>("withLuts");
+        QTest::addColumn<double>("lutProbability");
+        QTest::addColumn<int>("expectedLuts");  // of the 10 other-half samples; -1: some but not all
+        QTest::newRow("no LUTs given") << false << 1.0 << 0;
+        QTest::newRow("LUT probability 0") << true << 0.0 << 0;
+        QTest::newRow("LUT probability 1") << true << 1.0 << 10;
+        QTest::newRow("LUT probability 0.5") << true << 0.5 << -1;
+    }
+    void trainingBatchRecordsEachSamplesFamily() {
+        QFETCH(bool, withLuts);
+        QFETCH(double, lutProbability);
+        QFETCH(int, expectedLuts);
+        QTemporaryDir tmp;
+        const TrainingData data = loadMiniFolder(tmp);
+        const auto pool = splitItems(data, Split::All);
+        Lut3d warm;
+        warm.size = 2;
+        for (int b = 0; b < 2; ++b)
+            for (int g = 0; g < 2; ++g)
+                for (int r = 0; r < 2; ++r) warm.table.insert(warm.table.end(), {0.1f + 0.9f * r, 0.05f + 0.8f * g, 0.7f * b});
+        const std::vector<Lut3d> luts{warm};
+        BatchConfig config;
+        config.size = 32;
+        config.luts = withLuts ? &luts : nullptr;
+        config.lutProbability = lutProbability;
+        config.pairProbability = 0.0;  // real pairs count as transfer
+        std::mt19937 rng(4);
+        const Batch batch = makeTrainingBatch(data, pool, 20, config, rng);
+        QCOMPARE(int(batch.families.size()), 20);
+        int lutSamples = 0;
+        for (int i = 0; i < 20; ++i) {
+            const Family family = batch.families[std::size_t(i)];
+            if (i < batch.sixFilterCount) QCOMPARE(family, Family::SixFilter);
+            else QVERIFY(family != Family::SixFilter);
+            lutSamples += family == Family::Lut;
+        }
+        if (expectedLuts >= 0) QCOMPARE(lutSamples, expectedLuts);
+        else QVERIFY2(lutSamples > 0 && lutSamples < 10, qPrintable(QString("%1 LUT samples of 10").arg(lutSamples)));
     }
 
     // --mild-share: with every sample mild, a half's composites sit on average much closer to

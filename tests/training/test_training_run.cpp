@@ -274,6 +274,7 @@ private Q_SLOTS:
         options.modelPath = (run / "best.hzm").string();
         options.outPath = (run / "with_head.hzm").string();
         options.cachePath = (run / "head_samples.pt").string();
+        options.lutDir = writeLutFolder(run / "luts", 20).string();
         options.size = 32;
         options.samples = 48;
         options.valSamples = 16;
@@ -292,6 +293,13 @@ private Q_SLOTS:
         QCOMPARE(first.trainSamples, 48);
         QVERIFY(first.sixFilter.count > 0 && first.other.count > 0);
         QCOMPARE(first.sixFilter.count + first.other.count, 16);
+        // The other families are reported apart too (the LUT split leaves some grades for validation).
+        QVERIFY2(first.transfer.count > 0 && first.lut.count > 0,
+                 qPrintable(QString("transfer %1, LUT %2").arg(first.transfer.count).arg(first.lut.count)));
+        QCOMPARE(first.transfer.count + first.lut.count, first.other.count);
+        const double otherFromParts = (first.transfer.headFmse * first.transfer.count + first.lut.headFmse * first.lut.count) /
+                                      first.other.count;
+        QVERIFY(std::abs(otherFromParts - first.other.headFmse) < 1e-3 * (1.0 + first.other.headFmse));
         QVERIFY(fs::exists(options.cachePath));
         // Fitted to these samples, the head must render them closer to their real photos than
         // the network's values alone do.
@@ -328,6 +336,39 @@ private Q_SLOTS:
         options.extraCaches = {(run / "with_head.hzm").string()};
         QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(options, log));
         options.extraCaches.clear();
+
+        // A LUT weight apart from the other families' changes what the head learns; a cache
+        // written before samples recorded their family still trains (with one weight for both)
+        // but refuses a separate LUT weight.
+        HeadTrainingOptions lutWeighted = options;
+        lutWeighted.lutWeight = 20.0;
+        lutWeighted.outPath = (run / "with_head_lut_weighted.hzm").string();
+        trainStatisticsHead(lutWeighted, log);
+        hz::StatisticsHead weighted{nullptr};
+        const hz::ModelMetadata weightedMetadata = hz::loadModel(lutWeighted.outPath, net, &weighted);
+        QVERIFY(!torch::equal(weighted->parameters().front(), head->parameters().front()));
+        QVERIFY(weightedMetadata.statisticsHeadNotes.find("LUT weight 20") != std::string::npos);
+        std::vector<torch::Tensor> cached;
+        torch::load(cached, options.cachePath);
+        QCOMPARE(cached.size(), std::size_t(16));
+        std::vector<torch::Tensor> old(cached.begin(), cached.begin() + 7);
+        old.insert(old.end(), cached.begin() + 8, cached.begin() + 15);
+        const std::string oldCache = (run / "head_samples_before_lut_flag.pt").string();
+        torch::save(old, oldCache);
+        HeadTrainingOptions fromOld = options;
+        fromOld.cachePath = oldCache;
+        fromOld.outPath = (run / "with_head_from_old_cache.hzm").string();
+        const HeadTrainingReport oldReport = trainStatisticsHead(fromOld, log);
+        QCOMPARE(oldReport.other.count, first.other.count);
+        QCOMPARE(oldReport.lut.count, 0);
+        hz::StatisticsHead fromOldHead{nullptr};
+        hz::loadModel(fromOld.outPath, net, &fromOldHead);
+        QVERIFY(torch::equal(fromOldHead->parameters().front(), head->parameters().front()));
+        fromOld.lutWeight = 20.0;
+        fromOld.outPath = (run / "never_lut_weighted.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(fromOld, log));
+        QVERIFY(!fs::exists(fromOld.outPath));
+
         // A region-only head can be fitted to the same samples (the boundary cache's first
         // columns); a region-only cache cannot serve a boundary head, and is refused, not misread.
         HeadTrainingOptions regionsOnly = options;

@@ -4,8 +4,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace hz::training::fixtures {
@@ -36,6 +38,23 @@ inline std::filesystem::path writeGenericFolder(const std::filesystem::path& dir
         const std::string stem = "photo" + std::to_string(i);
         cv::imwrite((dir / "images" / (stem + ".png")).string(), syntheticPhoto(size, size, i));
         cv::imwrite((dir / "masks" / (stem + ".png")).string(), centreMask(size, size));
+    }
+    return dir;
+}
+
+// `count` 2x2x2 .cube grades ("grade1.cube", ...), each a different tint and contrast, so
+// that the name-hashed LUT split puts some in validation; returns `dir`.
+inline std::filesystem::path writeLutFolder(const std::filesystem::path& dir, int count) {
+    std::filesystem::create_directories(dir);
+    for (int i = 1; i <= count; ++i) {
+        std::ofstream out(dir / ("grade" + std::to_string(i) + ".cube"));
+        out << "LUT_3D_SIZE 2\n";
+        const double lift = 0.02 * (i % 5), gain = 0.8 + 0.02 * i;
+        for (int b = 0; b < 2; ++b)
+            for (int g = 0; g < 2; ++g)
+                for (int r = 0; r < 2; ++r)
+                    out << std::min(1.0, lift + gain * r) << " " << std::min(1.0, lift * 0.5 + gain * g) << " "
+                        << std::min(1.0, 0.1 + 0.7 * b) << "\n";
     }
     return dir;
 }

@@ -553,11 +553,8 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         const TrainingData data = loadMiniFolder(tmp);
         const auto pool = splitItems(data, Split::All);
-        Lut3d warm;
-        warm.size = 2;
-        for (int b = 0; b < 2; ++b)
-            for (int g = 0; g < 2; ++g)
-                for (int r = 0; r < 2; ++r) warm.table.insert(warm.table.end(), {0.1f + 0.9f * r, 0.05f + 0.8f * g, 0.7f * b});
+        const Lut3d warm =
+            tableLut(2, [](float r, float g, float b) { return cv::Vec3f(0.1f + 0.9f * r, 0.05f + 0.8f * g, 0.7f * b); });
         const std::vector<Lut3d> luts{warm};
         BatchConfig config;
         config.size = 32;

@@ -27,19 +27,6 @@ using namespace hz::training::fixtures;
 
 namespace {
 
-// A .cube of size n computing f(r, g, b) per entry, red fastest.
-std::string cubeText(int n, const std::function<cv::Vec3f(float, float, float)>& f, const std::string& extraHeader = "") {
-    std::ostringstream out;
-    out << "# test LUT\nTITLE \"t\"\n" << extraHeader << "LUT_3D_SIZE " << n << "\n";
-    for (int b = 0; b < n; ++b)
-        for (int g = 0; g < n; ++g)
-            for (int r = 0; r < n; ++r) {
-                const cv::Vec3f v = f(float(r) / (n - 1), float(g) / (n - 1), float(b) / (n - 1));
-                out << v[0] << " " << v[1] << " " << v[2] << "\n";
-            }
-    return out.str();
-}
-
 void writeText(const fs::path& path, const std::string& text) {
     std::ofstream(path) << text;
 }
@@ -116,11 +103,7 @@ private Q_SLOTS:
     }
 
     void lutCompositeTouchesOnlyTheForeground() {
-        Lut3d lut;
-        lut.size = 2;
-        for (int b = 0; b < 2; ++b)
-            for (int g = 0; g < 2; ++g)
-                for (int r = 0; r < 2; ++r) lut.table.insert(lut.table.end(), {1.0f - r * 0.8f, g * 0.5f, 0.2f + 0.6f * b});
+        const Lut3d lut = tableLut(2, [](float r, float g, float b) { return cv::Vec3f(1.0f - r * 0.8f, g * 0.5f, 0.2f + 0.6f * b); });
         const cv::Mat rgb = randomRgb(24, 3);
         cv::Mat mask(24, 24, CV_32FC1, cv::Scalar(0));
         mask(cv::Rect(4, 4, 10, 10)).setTo(1.0);
@@ -236,12 +219,8 @@ private Q_SLOTS:
         QCOMPARE(rows, 5);
         // LUT family: needs LUTs; background of the composite equals the real photo.
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeEvalSet(data, items, items, Family::Lut, 7, (root / "LutNone").string()));
-        Lut3d warm;
-        warm.name = "warm";
-        warm.size = 2;
-        for (int b = 0; b < 2; ++b)
-            for (int g = 0; g < 2; ++g)
-                for (int r = 0; r < 2; ++r) warm.table.insert(warm.table.end(), {0.2f + 0.8f * r, 0.1f + 0.7f * g, 0.6f * b});
+        const Lut3d warm =
+            tableLut(2, [](float r, float g, float b) { return cv::Vec3f(0.2f + 0.8f * r, 0.1f + 0.7f * g, 0.6f * b); }, "warm");
         const std::vector<Lut3d> luts{warm};
         QCOMPARE(writeEvalSet(data, items, items, Family::Lut, 7, (root / "Lut").string(), &luts), 5);
         const cv::Mat composite = hz::loadImage((root / "Lut" / "composite_images" / "photos-photo0_1_1.png").string()).pixels;

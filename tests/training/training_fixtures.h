@@ -8,7 +8,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
+
+#include "core/training/lut.h"
 
 namespace hz::training::fixtures {
 
@@ -42,19 +46,44 @@ inline std::filesystem::path writeGenericFolder(const std::filesystem::path& dir
     return dir;
 }
 
+// A LUT's entries f(r, g, b) on an n x n x n grid, red fastest (the .cube order).
+using LutFunction = std::function<cv::Vec3f(float, float, float)>;
+
+inline Lut3d tableLut(int n, const LutFunction& f, const std::string& name = "") {
+    Lut3d lut;
+    lut.name = name;
+    lut.size = n;
+    for (int b = 0; b < n; ++b)
+        for (int g = 0; g < n; ++g)
+            for (int r = 0; r < n; ++r) {
+                const cv::Vec3f v = f(float(r) / (n - 1), float(g) / (n - 1), float(b) / (n - 1));
+                lut.table.insert(lut.table.end(), {v[0], v[1], v[2]});
+            }
+    return lut;
+}
+
+// The same entries as .cube text.
+inline std::string cubeText(int n, const LutFunction& f, const std::string& extraHeader = "") {
+    std::ostringstream out;
+    out << "# test LUT\nTITLE \"t\"\n" << extraHeader << "LUT_3D_SIZE " << n << "\n";
+    for (int b = 0; b < n; ++b)
+        for (int g = 0; g < n; ++g)
+            for (int r = 0; r < n; ++r) {
+                const cv::Vec3f v = f(float(r) / (n - 1), float(g) / (n - 1), float(b) / (n - 1));
+                out << v[0] << " " << v[1] << " " << v[2] << "\n";
+            }
+    return out.str();
+}
+
 // `count` 2x2x2 .cube grades ("grade1.cube", ...), each a different tint and contrast, so
 // that the name-hashed LUT split puts some in validation; returns `dir`.
 inline std::filesystem::path writeLutFolder(const std::filesystem::path& dir, int count) {
     std::filesystem::create_directories(dir);
     for (int i = 1; i <= count; ++i) {
-        std::ofstream out(dir / ("grade" + std::to_string(i) + ".cube"));
-        out << "LUT_3D_SIZE 2\n";
-        const double lift = 0.02 * (i % 5), gain = 0.8 + 0.02 * i;
-        for (int b = 0; b < 2; ++b)
-            for (int g = 0; g < 2; ++g)
-                for (int r = 0; r < 2; ++r)
-                    out << std::min(1.0, lift + gain * r) << " " << std::min(1.0, lift * 0.5 + gain * g) << " "
-                        << std::min(1.0, 0.1 + 0.7 * b) << "\n";
+        const float lift = 0.02f * float(i % 5), gain = 0.8f + 0.02f * float(i);
+        std::ofstream(dir / ("grade" + std::to_string(i) + ".cube")) << cubeText(2, [&](float r, float g, float b) {
+            return cv::Vec3f(std::min(1.0f, lift + gain * r), std::min(1.0f, lift * 0.5f + gain * g), std::min(1.0f, 0.1f + 0.7f * b));
+        });
     }
     return dir;
 }

@@ -5,7 +5,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -16,7 +15,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPointer>
 #include <QThread>
 #include <QProgressBar>
 #include <QPushButton>
@@ -28,17 +26,14 @@
 #include <QUndoView>
 #include <QDockWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 
 #include "core/image_io.h"
-#include "core/inference/engine_loader.h"
 #include "core/model/predictor_options.h"
 #include "core/paths.h"
 #include "core/session/compose.h"
@@ -99,11 +94,6 @@ QImage layerDisplayImage(const ForegroundLayer& layer) {
 
 }  // namespace
 
-struct MainWindow::PredictorSlot {
-    std::mutex mutex;
-    std::unique_ptr<inference::Harmonizer> predictor;
-};
-
 struct MainWindow::Actions {
     QAction *open, *openSample, *loadMask, *saveMask, *newComposition, *addForeground, *flatten;
     QAction *openSession, *saveSession, *saveSessionAs, *exportImage, *keepMetadata, *quit;
@@ -116,7 +106,7 @@ struct MainWindow::Actions {
 };
 
 MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
-    : QMainWindow(parent), options_(options), predictor_(std::make_shared<PredictorSlot>()), prefs_(Preferences::load()) {
+    : QMainWindow(parent), options_(options), prefs_(Preferences::load()) {
     setObjectName("HarmonizerStudio");
     setAcceptDrops(true);
     document_ = new EditorDocument(this);
@@ -202,8 +192,11 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
     connectDocument();
 
 
-    connect(&harmonizeWatcher_, &QFutureWatcher<HarmonizeOutcome>::finished, this, &MainWindow::onHarmonizeDone);
-    connect(&exportWatcher_, &QFutureWatcher<ExportOutcome>::finished, this, &MainWindow::onExportDone);
+    harmonizeJob_ = new HarmonizeJob(this);
+    connect(harmonizeJob_, &HarmonizeJob::finished, this, &MainWindow::onHarmonizeDone);
+    exportJob_ = new ExportJob(this);
+    connect(exportJob_, &ExportJob::progress, progress_, &QProgressBar::setValue);
+    connect(exportJob_, &ExportJob::finished, this, &MainWindow::onExportDone);
     qApp->installEventFilter(this);
     new KeyboardFocus(this, canvas_);
 
@@ -227,9 +220,9 @@ MainWindow::MainWindow(const StudioOptions& options, QWidget* parent)
 
 MainWindow::~MainWindow() {
     qApp->removeEventFilter(this);
-    if (exportCancel_) *exportCancel_ = true;
-    exportWatcher_.waitForFinished();
-    harmonizeWatcher_.waitForFinished();
+    exportJob_->cancel();
+    exportJob_->waitForFinished();
+    harmonizeJob_->waitForFinished();
 }
 
 void MainWindow::buildActions() {
@@ -1050,7 +1043,7 @@ int MainWindow::workerThreads() const {
     return std::max(1, QThread::idealThreadCount() - 1);
 }
 
-bool MainWindow::isHarmonizing() const { return harmonizeWatcher_.isRunning(); }
+bool MainWindow::isHarmonizing() const { return harmonizeJob_->isRunning(); }
 
 void MainWindow::harmonize() {
     if (!document_->hasImage()) {
@@ -1075,35 +1068,11 @@ void MainWindow::harmonize() {
     }
     predictorOptions.threads = workerThreads();
     predictorOptions.views = kStillImageViews;
-    const ImagePtr image = document_->image();
     const std::shared_ptr<const cv::Mat> mask = document_->maskSnapshot();
-    const std::string icc = document_->photoMetadata().icc;
-    const quint64 revision = document_->imageRevision();
+    if (!harmonizeJob_->start(predictorOptions, document_->image(), mask, document_->photoMetadata().icc,
+                              document_->imageRevision()))
+        return;
     pendingMask_ = mask;
-    const std::shared_ptr<PredictorSlot> slot = predictor_;
-    harmonizeWatcher_.setFuture(QtConcurrent::run([=]() {
-        HarmonizeOutcome outcome;
-        outcome.imageRevision = revision;
-        try {
-            std::lock_guard<std::mutex> lock(slot->mutex);
-            // The first Harmonize loads the network library (LibTorch) too.
-            if (!slot->predictor) slot->predictor = inference::loadEngine().makeHarmonizer(predictorOptions);
-            QElapsedTimer predictTimer;
-            predictTimer.start();
-            outcome.params = slot->predictor->predict(*image, *mask, icc);
-            outcome.totalMs = double(predictTimer.nsecsElapsed()) / 1e6;
-            const PredictionTiming timing = slot->predictor->lastTiming();
-            outcome.preprocessMs = timing.preprocessMs;
-            outcome.forwardMs = timing.forwardMs;
-            outcome.postprocessMs = timing.postprocessMs;
-            outcome.device = slot->predictor->deviceName();
-            outcome.modelVersion = slot->predictor->modelVersion();
-            outcome.ok = true;
-        } catch (const std::exception& e) {
-            outcome.error = e.what();
-        }
-        return outcome;
-    }));
     panel_->setBusy(true, tr("Predicting…"));
     actions_->harmonize->setEnabled(false);
     progress_->setRange(0, 0);
@@ -1111,8 +1080,7 @@ void MainWindow::harmonize() {
     progress_->show();
 }
 
-void MainWindow::onHarmonizeDone() {
-    const HarmonizeOutcome outcome = harmonizeWatcher_.result();
+void MainWindow::onHarmonizeDone(const HarmonizeOutcome& outcome) {
     const bool automatic = std::exchange(autoRun_, false);
     progress_->hide();
     panel_->setBusy(false, QString());
@@ -1153,7 +1121,7 @@ void MainWindow::onHarmonizeDone() {
 
 // ---------------------------------------------------------------- export
 
-bool MainWindow::isExporting() const { return exportWatcher_.isRunning(); }
+bool MainWindow::isExporting() const { return exportJob_->isRunning(); }
 
 bool MainWindow::startExport(const QString& path, int jpegQuality) {
     if (!document_->hasImage()) {
@@ -1182,34 +1150,9 @@ bool MainWindow::startExport(const QString& path, int jpegQuality) {
         showError(tr("%1: unsupported format; use .png, .jpg or .tif.").arg(path));
         return false;
     }
-    const ImagePtr image = document_->image();
-    const std::shared_ptr<const cv::Mat> mask = document_->maskSnapshot();
-    const FilterParams params = document_->params();
-    const double amount = document_->amount();
-    exportCancel_ = std::make_shared<std::atomic<bool>>(false);
-    const auto cancel = exportCancel_;
-    QPointer<MainWindow> self(this);
-    exportWatcher_.setFuture(QtConcurrent::run([=]() {
-        ExportOutcome outcome;
-        outcome.path = settings.path;
-        QElapsedTimer timer;
-        timer.start();
-        try {
-            auto progress = [self](double fraction) {
-                QMetaObject::invokeMethod(
-                    self, [self, fraction] {
-                        if (self) self->progress_->setValue(int(std::lround(fraction * 100)));
-                    },
-                    Qt::QueuedConnection);
-            };
-            outcome.ok = exportRendered(*image, *mask, params, amount, settings, progress, cancel.get());
-            outcome.cancelled = !outcome.ok;
-        } catch (const std::exception& e) {
-            outcome.error = e.what();
-        }
-        outcome.totalMs = double(timer.nsecsElapsed()) / 1e6;
-        return outcome;
-    }));
+    if (!exportJob_->start(document_->image(), document_->maskSnapshot(), document_->params(), document_->amount(),
+                           settings))
+        return false;
     progress_->setRange(0, 100);
     progress_->setValue(0);
     progress_->setFormat(tr("Exporting %p%"));
@@ -1219,12 +1162,9 @@ bool MainWindow::startExport(const QString& path, int jpegQuality) {
     return true;
 }
 
-void MainWindow::cancelExport() {
-    if (exportCancel_) *exportCancel_ = true;
-}
+void MainWindow::cancelExport() { exportJob_->cancel(); }
 
-void MainWindow::onExportDone() {
-    const ExportOutcome outcome = exportWatcher_.result();
+void MainWindow::onExportDone(const ExportOutcome& outcome) {
     progress_->hide();
     cancelButton_->hide();
     refreshActions();
@@ -1389,7 +1329,7 @@ void MainWindow::setPreferences(const Preferences& preferences) {
     prefs_ = preferences;
     prefs_.save();
     // A new device or thread count takes a new predictor; a running job keeps its own.
-    if (engineChanged) predictor_ = std::make_shared<PredictorSlot>();
+    if (engineChanged) harmonizeJob_->forgetNetwork();
 }
 
 void MainWindow::editPreferences() {
@@ -1404,7 +1344,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         event->ignore();
         return;
     }
-    if (exportCancel_) *exportCancel_ = true;
+    exportJob_->cancel();
     event->accept();
 }
 

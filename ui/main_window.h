@@ -1,9 +1,8 @@
 #pragma once
 // The Harmonizer Studio window: menus, tool bar, the canvas, the side panel and the status
-// bar; file handling, the Harmonize and export workers, and the session sidecar. The public
-// methods are what the menu actions call, so tests and the benchmark drive exactly the code
-// a user does.
-#include <QFutureWatcher>
+// bar; file handling and the session sidecar. Harmonize and export run in ui/harmonize_job and
+// ui/export_job. The public methods are what the menu actions call, so tests and the
+// benchmark drive exactly the code a user does.
 #include <QMainWindow>
 #include <QString>
 
@@ -17,6 +16,8 @@
 #include "core/session/mask_ops.h"
 #include "core/session/session_file.h"
 #include "ui/image_canvas.h"
+#include "ui/export_job.h"
+#include "ui/harmonize_job.h"
 #include "ui/preferences.h"
 
 class QAction;
@@ -47,21 +48,6 @@ struct StudioOptions {
     std::optional<bool> autoHarmonize;
     bool confirmClose = true;  // ask about unsaved changes (tests turn it off)
     bool exportKeepsMetadata = true;  // File > Export Keeps Photo Metadata (off: no EXIF/XMP/IPTC, e.g. GPS)
-};
-
-struct HarmonizeOutcome {
-    bool ok = false;
-    FilterParams params;
-    std::string error, device, modelVersion;
-    double totalMs = 0.0;
-    double preprocessMs = 0.0, forwardMs = 0.0, postprocessMs = 0.0;
-    quint64 imageRevision = 0;
-};
-
-struct ExportOutcome {
-    bool ok = false, cancelled = false;
-    std::string error, path;
-    double totalMs = 0.0;
 };
 
 class MainWindow : public QMainWindow {
@@ -160,7 +146,7 @@ private:
     void openComposition(const SessionCompose& saved);
     bool saveSessionInteractive(bool askForPath);
 
-    void onHarmonizeDone();
+    void onHarmonizeDone(const HarmonizeOutcome& outcome);
     void refreshStale();
     void refreshZoom();
     void refreshHistogram();
@@ -168,7 +154,7 @@ private:
     void editPreferences();
     void showShortcuts();
     void showAbout();
-    void onExportDone();
+    void onExportDone(const ExportOutcome& outcome);
     void onStrokeStarted(QPointF imagePoint);
     void onStrokeMoved(QPointF imagePoint);
     void onStrokeFinished();
@@ -219,11 +205,8 @@ private:
     struct Actions;
     std::unique_ptr<Actions> actions_;
 
-    struct PredictorSlot;
-    std::shared_ptr<PredictorSlot> predictor_;
-    QFutureWatcher<HarmonizeOutcome> harmonizeWatcher_;
-    QFutureWatcher<ExportOutcome> exportWatcher_;
-    std::shared_ptr<std::atomic<bool>> exportCancel_;
+    HarmonizeJob* harmonizeJob_ = nullptr;
+    ExportJob* exportJob_ = nullptr;
     double lastInferenceMs_ = 0.0;
 
     std::optional<BrushStroke> stroke_;

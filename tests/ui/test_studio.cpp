@@ -373,7 +373,9 @@ void TestStudio::exportEqualsRenderAndWrite() {
     cv::Mat reference;
     render(image.pixels, mask, printed, reference, options);
     const QString referencePath = dir_.filePath("reference." + extension);
-    writeImageAtomic(referencePath.toStdString(), reference, {}, WriteOptions{quality});
+    WriteOptions writeOptions;
+    writeOptions.jpegQuality = quality;
+    writeImageAtomic(referencePath.toStdString(), reference, {}, writeOptions);
     QVERIFY2(fileBytes(path) == fileBytes(referencePath), "the export is not bit-identical to render + write");
 }
 

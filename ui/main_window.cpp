@@ -40,6 +40,7 @@
 #include "core/session/export.h"
 #include "core/session/session_file.h"
 #include "ui/commands.h"
+#include "ui/document_session.h"
 #include "ui/editor_document.h"
 #include "ui/image_canvas.h"
 #include "ui/layers_panel.h"
@@ -725,57 +726,7 @@ bool MainWindow::saveSession(const QString& path) {
         return false;
     }
     try {
-        const QFileInfo info(path);
-        const QString stem = info.absoluteDir().filePath(info.completeBaseName());
-        // What only exists in memory is written beside the sidecar: a composed image, and a
-        // painted mask as 16-bit PNG (so harmonizer-cli apply reproduces the export exactly).
-        std::optional<SessionCompose> compose;
-        if (const auto& state = document_->composeState()) {
-            // The layers are what the session keeps; whatever only exists in memory (a
-            // pasted background or foreground) is written beside the sidecar first.
-            if (state->backgroundPath.isEmpty()) {
-                const QString backgroundPath = stem + ".background.png";
-                writeImageAtomic(toStd(backgroundPath), *state->background);
-                document_->markComposeFileSaved(-1, backgroundPath, {});
-            }
-            for (int i = 0; i < int(state->layers.size()); ++i) {
-                const ComposeLayer& layer = state->layers[std::size_t(i)];
-                if (!layer.path.isEmpty() && !layer.maskInMemory) continue;
-                // A file layer whose mask was cut out here keeps its file; only the mask is new.
-                const QString layerPath =
-                    layer.path.isEmpty() ? stem + QStringLiteral(".layer%1.png").arg(i + 1) : layer.path;
-                const QString layerMask = stem + QStringLiteral(".layer%1.mask.png").arg(i + 1);
-                if (layer.path.isEmpty()) writeImageAtomic(toStd(layerPath), layer.foreground->pixels);
-                writeImageAtomic(toStd(layerMask), layer.foreground->alpha16);
-                document_->markComposeFileSaved(i, layerPath, layerMask);
-            }
-            SessionCompose c;
-            c.backgroundPath = toStd(state->backgroundPath);
-            c.active = state->active;
-            for (const ComposeLayer& layer : state->layers)
-                c.layers.push_back({toStd(layer.path), toStd(layer.maskPath), layer.placement.x, layer.placement.y,
-                                    layer.placement.scale});
-            compose = std::move(c);
-        }
-        if (document_->imagePath().isEmpty()) {
-            const QString compositePath = stem + ".composite.png";
-            writeImageAtomic(toStd(compositePath), *document_->image());
-            document_->markImageSaved(compositePath);
-        }
-        if (!document_->maskMatchesFile()) {
-            const QString maskPath = stem + ".mask.png";
-            writeImageAtomic(toStd(maskPath), document_->mask(), {toStd(document_->imagePath())});
-            document_->markMaskSaved(maskPath);
-        }
-        SessionFile session;
-        session.imagePath = toStd(document_->imagePath());
-        session.maskPath = toStd(document_->maskPath());
-        session.values = document_->params();
-        session.predicted = document_->predicted();
-        session.amount = document_->amount();
-        session.modelVersion = toStd(document_->modelVersion());
-        session.compose = std::move(compose);
-        writeSession(toStd(path), session);
+        writeSession(toStd(path), writeSessionFiles(*document_, path));
         sessionPath_ = path;
         document_->undoStack()->setClean();
         refreshTitle();
@@ -790,25 +741,10 @@ bool MainWindow::saveSession(const QString& path) {
 
 void MainWindow::openComposition(const SessionCompose& saved) {
     // Throws hz::Error naming the file that is missing or unreadable; nothing is replaced then.
-    ComposeState state;
-    LoadedImage background = loadImage(saved.backgroundPath);
-    state.background = std::make_shared<const cv::Mat>(std::move(background.pixels));
-    state.backgroundPath = QString::fromStdString(saved.backgroundPath);
-    for (const SessionLayer& entry : saved.layers) {
-        ForegroundLayer foreground = loadForeground(entry.imagePath);
-        if (!entry.maskPath.empty()) setForegroundMask(foreground, entry.maskPath);
-        ComposeLayer layer;
-        layer.foreground = std::make_shared<const ForegroundLayer>(std::move(foreground));
-        layer.path = QString::fromStdString(entry.imagePath);
-        layer.maskPath = QString::fromStdString(entry.maskPath);
-        layer.placement.x = entry.x;
-        layer.placement.y = entry.y;
-        layer.placement.scale = entry.scale;
-        state.layers.push_back(std::move(layer));
-    }
-    state.active = saved.active;
+    LoadedComposition loaded = loadComposition(saved);
+    const ComposeState& state = loaded.state;
     sessionPath_.clear();
-    document_->loadComposition(state, std::move(background.metadata));
+    document_->loadComposition(state, std::move(loaded.backgroundMetadata));
     lastDirectory_ = QFileInfo(state.backgroundPath).absolutePath();
     clearError();
     if (!state.layers.empty()) setTool(int(Tool::MoveLayer));

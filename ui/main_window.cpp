@@ -62,6 +62,8 @@ namespace {
 
 const QString kImageFilter = QObject::tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp);;All files (*)");
 const QString kSessionFilter = QObject::tr("Harmonizer sessions (*.hzsession *.json);;All files (*)");
+// The dragged layer is shown at screen resolution at most.
+constexpr int kLayerPreviewSide = 1600;
 
 std::string toStd(const QString& s) { return s.toStdString(); }
 
@@ -73,24 +75,6 @@ bool isSessionFile(const QString& path) {
 bool looksLikeMaskName(const QString& path) {
     const QString name = QFileInfo(path).completeBaseName().toLower();
     return name.contains("mask") || name.contains("matte") || name.contains("alpha");
-}
-
-QImage layerDisplayImage(const ForegroundLayer& layer) {
-    // The drag preview only needs screen resolution.
-    const int longest = std::max(layer.pixels.cols, layer.pixels.rows);
-    const double scale = std::min(1.0, 1600.0 / longest);
-    cv::Mat pixels = layer.pixels, alpha = layer.alpha16;
-    if (scale < 1.0) {
-        cv::resize(pixels, pixels, cv::Size(), scale, scale, cv::INTER_AREA);
-        cv::resize(alpha, alpha, pixels.size(), 0, 0, cv::INTER_AREA);
-    }
-    QImage out = toDisplayImage(pixels).convertToFormat(QImage::Format_ARGB32);
-    for (int y = 0; y < out.height(); ++y) {
-        const std::uint16_t* a = alpha.ptr<std::uint16_t>(y);
-        auto* px = reinterpret_cast<QRgb*>(out.scanLine(y));
-        for (int x = 0; x < out.width(); ++x) px[x] = (px[x] & 0x00ffffffu) | (QRgb(a[x] / 257) << 24);
-    }
-    return out;
 }
 
 }  // namespace
@@ -608,7 +592,7 @@ void MainWindow::refreshLayer() {
     if (state) layersDock_->show();
     const ComposeLayer* active = state ? state->activeLayer() : nullptr;
     if (active) {
-        canvas_->setLayer(layerDisplayImage(*active->foreground), active->foreground->pixels.size(), active->placement);
+        canvas_->setLayer(toLayerDisplayImage(active->foreground->pixels, active->foreground->alpha16, kLayerPreviewSide), active->foreground->pixels.size(), active->placement);
     } else {
         canvas_->clearLayer();
     }

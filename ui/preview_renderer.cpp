@@ -5,6 +5,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "core/session/session_file.h"
 
 namespace hz::ui {
@@ -25,6 +28,22 @@ QImage toDisplayImage(const cv::Mat& bgr, const photo::SrgbConversion* display) 
     if (display)
         for (int y = 0; y < image.height(); ++y) display->convertBgrx8(image.scanLine(y), std::size_t(image.width()));
     return image;
+}
+
+QImage toLayerDisplayImage(const cv::Mat& bgr, const cv::Mat& alpha16, int longestSide) {
+    const double scale = std::min(1.0, double(longestSide) / std::max(bgr.cols, bgr.rows));
+    cv::Mat pixels = bgr, alpha = alpha16;
+    if (scale < 1.0) {
+        cv::resize(pixels, pixels, cv::Size(), scale, scale, cv::INTER_AREA);
+        cv::resize(alpha, alpha, pixels.size(), 0, 0, cv::INTER_AREA);
+    }
+    QImage out = toDisplayImage(pixels).convertToFormat(QImage::Format_ARGB32);
+    for (int y = 0; y < out.height(); ++y) {
+        const std::uint16_t* a = alpha.ptr<std::uint16_t>(y);
+        auto* px = reinterpret_cast<QRgb*>(out.scanLine(y));
+        for (int x = 0; x < out.width(); ++x) px[x] = (px[x] & 0x00ffffffu) | (QRgb(a[x] / 257) << 24);
+    }
+    return out;
 }
 
 PreviewRenderer::PreviewRenderer(QObject* parent) : QThread(parent) {

@@ -71,6 +71,11 @@ private:
 // the screen's) when given.
 QImage toDisplayImage(const cv::Mat& bgr, const photo::SrgbConversion* display = nullptr);
 
+// A compose layer as the canvas drags it: BGR 8/16-bit with its CV_16UC1 alpha -> ARGB32,
+// shrunk (INTER_AREA) so that its longer side is at most `longestSide`; the drag preview
+// only needs screen resolution.
+QImage toLayerDisplayImage(const cv::Mat& bgr, const cv::Mat& alpha16, int longestSide);
+
 }  // namespace hz::ui
 
 Q_DECLARE_METATYPE(hz::ui::PreviewResult)

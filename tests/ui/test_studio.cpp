@@ -81,6 +81,8 @@ private Q_SLOTS:
     void exportKeepsPhotoMetadata_data();
     void exportKeepsPhotoMetadata();
     void displayGoesThroughTheProfile();
+    void layerDisplayCarriesAlphaAtScreenSize_data();
+    void layerDisplayCarriesAlphaAtScreenSize();
     void sessionRoundTrip();
     void missingModelExplainsAndEditorStillWorks();
     void badFilesKeepCurrentWork_data();
@@ -439,6 +441,40 @@ void TestStudio::exportKeepsPhotoMetadata() {
         QCOMPARE(cv::countNonZero((any.reshape(1, diff.rows) != 0) & (m == 0)), 0);
         QVERIFY(cv::countNonZero((any.reshape(1, diff.rows) != 0) & (m != 0)) > 0);
     }
+}
+
+// A compose layer is dragged as an ARGB image: its mask becomes the alpha, and a photo larger
+// than the screen is shrunk (the same factor both ways), never enlarged.
+void TestStudio::layerDisplayCarriesAlphaAtScreenSize_data() {
+    QTest::addColumn<QSize>("layerSize");
+    QTest::addColumn<int>("depth");
+    QTest::addColumn<QSize>("shownSize");
+    QTest::newRow("small, 8-bit: kept") << QSize(200, 100) << CV_8U << QSize(200, 100);
+    QTest::newRow("wide, 16-bit: shrunk to 1600") << QSize(3200, 800) << CV_16U << QSize(1600, 400);
+    QTest::newRow("tall, 8-bit: shrunk to 1600") << QSize(400, 4000) << CV_8U << QSize(160, 1600);
+}
+
+void TestStudio::layerDisplayCarriesAlphaAtScreenSize() {
+    QFETCH(QSize, layerSize);
+    QFETCH(int, depth);
+    QFETCH(QSize, shownSize);
+    const double unit = depth == CV_16U ? 257.0 : 1.0;
+    // Left half opaque red, right half half-transparent blue (BGR).
+    cv::Mat bgr(layerSize.height(), layerSize.width(), CV_MAKETYPE(depth, 3), cv::Scalar(0, 0, 200 * unit));
+    cv::Mat alpha(bgr.size(), CV_16UC1, cv::Scalar(65535));
+    const cv::Rect right(bgr.cols / 2, 0, bgr.cols - bgr.cols / 2, bgr.rows);
+    bgr(right).setTo(cv::Scalar(180 * unit, 0, 0));
+    alpha(right).setTo(32896);
+    const QImage shown = toLayerDisplayImage(bgr, alpha, 1600);
+    QCOMPARE(shown.size(), shownSize);
+    QVERIFY(shown.hasAlphaChannel());
+    const QRgb left = shown.pixel(shown.width() / 4, shown.height() / 2);
+    const QRgb rightPixel = shown.pixel(3 * shown.width() / 4, shown.height() / 2);
+    QCOMPARE(qAlpha(left), 255);
+    QCOMPARE(qRed(left), 200);
+    QCOMPARE(qAlpha(rightPixel), 128);
+    QCOMPARE(qBlue(rightPixel), 180);
+    QCOMPARE(qRed(rightPixel), 0);
 }
 
 // The screen shows an Adobe RGB photo converted to sRGB (the default monitor), not its raw numbers.

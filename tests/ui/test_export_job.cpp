@@ -40,19 +40,26 @@ hz::FilterParams warmer() {
 }
 
 // Occupies every thread of Qt's global pool until release(), so a job started meanwhile waits.
+// The destructor releases the pool and waits until every task has returned, so that no task
+// touches the semaphore after it is gone.
 class PoolBlocker {
 public:
-    PoolBlocker() {
-        threads_ = QThreadPool::globalInstance()->maxThreadCount();
-        for (int i = 0; i < threads_; ++i)
-            QThreadPool::globalInstance()->start([this] { gate_.acquire(); });
+    PoolBlocker() : threads_(QThreadPool::globalInstance()->maxThreadCount()) {
+        for (int i = 0; i < threads_; ++i) QThreadPool::globalInstance()->start([this] { gate_.acquire(); });
     }
-    ~PoolBlocker() { release(); }
-    void release() { gate_.release(std::exchange(threads_, 0)); }
+    ~PoolBlocker() {
+        release();
+        QThreadPool::globalInstance()->waitForDone();
+    }
+    void release() {
+        if (!released_) gate_.release(threads_);
+        released_ = true;
+    }
 
 private:
     QSemaphore gate_;
-    int threads_ = 0;
+    const int threads_;
+    bool released_ = false;
 };
 
 }  // namespace

@@ -592,7 +592,9 @@ void MainWindow::refreshLayer() {
     if (state) layersDock_->show();
     const ComposeLayer* active = state ? state->activeLayer() : nullptr;
     if (active) {
-        canvas_->setLayer(toLayerDisplayImage(active->foreground->pixels, active->foreground->alpha16, kLayerPreviewSide), active->foreground->pixels.size(), active->placement);
+        const ForegroundLayer& foreground = *active->foreground;
+        canvas_->setLayer(toLayerDisplayImage(foreground.pixels, foreground.alpha16, kLayerPreviewSide),
+                          foreground.pixels.size(), active->placement);
     } else {
         canvas_->clearLayer();
     }

@@ -66,12 +66,9 @@ inline Lut3d tableLut(int n, const LutFunction& f, const std::string& name = "")
 inline std::string cubeText(int n, const LutFunction& f, const std::string& extraHeader = "") {
     std::ostringstream out;
     out << "# test LUT\nTITLE \"t\"\n" << extraHeader << "LUT_3D_SIZE " << n << "\n";
-    for (int b = 0; b < n; ++b)
-        for (int g = 0; g < n; ++g)
-            for (int r = 0; r < n; ++r) {
-                const cv::Vec3f v = f(float(r) / (n - 1), float(g) / (n - 1), float(b) / (n - 1));
-                out << v[0] << " " << v[1] << " " << v[2] << "\n";
-            }
+    const Lut3d lut = tableLut(n, f);
+    for (std::size_t i = 0; i + 2 < lut.table.size(); i += 3)
+        out << lut.table[i] << " " << lut.table[i + 1] << " " << lut.table[i + 2] << "\n";
     return out.str();
 }
 

@@ -9,7 +9,10 @@
 namespace hz::ui {
 
 ExportJob::ExportJob(QObject* parent) : QObject(parent) {
-    connect(&watcher_, &QFutureWatcher<ExportOutcome>::finished, this, [this] { Q_EMIT finished(watcher_.result()); });
+    connect(&watcher_, &QFutureWatcher<ExportOutcome>::finished, this, [this] {
+        busy_ = false;
+        Q_EMIT finished(watcher_.result());
+    });
 }
 
 ExportJob::~ExportJob() {
@@ -17,7 +20,7 @@ ExportJob::~ExportJob() {
     watcher_.waitForFinished();
 }
 
-bool ExportJob::isRunning() const { return watcher_.isRunning(); }
+bool ExportJob::isRunning() const { return busy_; }
 
 void ExportJob::cancel() {
     if (cancel_) *cancel_ = true;
@@ -32,6 +35,7 @@ bool ExportJob::start(std::shared_ptr<const cv::Mat> image, std::shared_ptr<cons
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     const auto cancel = cancel_;
     QPointer<ExportJob> self(this);
+    busy_ = true;
     watcher_.setFuture(QtConcurrent::run([=]() {
         ExportOutcome outcome;
         outcome.path = settings.path;

@@ -27,7 +27,7 @@ public:
     explicit ExportJob(QObject* parent = nullptr);
     ~ExportJob() override;  // cancels a running export and waits for it
 
-    bool isRunning() const;
+    bool isRunning() const;  // from start() until finished() has been emitted
     // False, and nothing starts, while an export runs.
     bool start(std::shared_ptr<const cv::Mat> image, std::shared_ptr<const cv::Mat> mask16, const FilterParams& params,
                double amount, const ExportSettings& settings);
@@ -43,6 +43,10 @@ Q_SIGNALS:
 private:
     std::shared_ptr<std::atomic<bool>> cancel_;
     QFutureWatcher<ExportOutcome> watcher_;
+    // Set by start(), cleared just before finished() is emitted: the future itself stops
+    // running on the worker before its result reaches this thread, and a caller that sees
+    // "not running" must be able to rely on finished() having been delivered.
+    bool busy_ = false;
 };
 
 }  // namespace hz::ui

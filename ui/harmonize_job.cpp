@@ -17,13 +17,15 @@ struct HarmonizeJob::NetworkSlot {
 };
 
 HarmonizeJob::HarmonizeJob(QObject* parent) : QObject(parent), network_(std::make_shared<NetworkSlot>()) {
-    connect(&watcher_, &QFutureWatcher<HarmonizeOutcome>::finished, this,
-            [this] { Q_EMIT finished(watcher_.result()); });
+    connect(&watcher_, &QFutureWatcher<HarmonizeOutcome>::finished, this, [this] {
+        busy_ = false;
+        Q_EMIT finished(watcher_.result());
+    });
 }
 
 HarmonizeJob::~HarmonizeJob() { watcher_.waitForFinished(); }
 
-bool HarmonizeJob::isRunning() const { return watcher_.isRunning(); }
+bool HarmonizeJob::isRunning() const { return busy_; }
 
 void HarmonizeJob::waitForFinished() { watcher_.waitForFinished(); }
 
@@ -33,6 +35,7 @@ bool HarmonizeJob::start(const PredictorOptions& options, std::shared_ptr<const 
                          std::shared_ptr<const cv::Mat> mask16, std::string iccProfile, quint64 imageRevision) {
     if (isRunning()) return false;
     const std::shared_ptr<NetworkSlot> slot = network_;
+    busy_ = true;
     watcher_.setFuture(QtConcurrent::run([=]() {
         HarmonizeOutcome outcome;
         outcome.imageRevision = imageRevision;

@@ -30,7 +30,7 @@ public:
     explicit HarmonizeJob(QObject* parent = nullptr);
     ~HarmonizeJob() override;  // waits for a running prediction
 
-    bool isRunning() const;
+    bool isRunning() const;  // from start() until finished() has been emitted
     // Predicts the six values of `image` (BGR, 8 or 16 bit) under `mask16` (CV_16UC1) on a
     // worker; finished() reports. False, and nothing starts, while a prediction runs.
     // `options` are used when the network is (re)loaded; see forgetNetwork().
@@ -49,6 +49,10 @@ private:
     struct NetworkSlot;
     std::shared_ptr<NetworkSlot> network_;
     QFutureWatcher<HarmonizeOutcome> watcher_;
+    // Set by start(), cleared just before finished() is emitted: the future itself stops
+    // running on the worker before its result reaches this thread, and a caller that sees
+    // "not running" must be able to rely on finished() having been delivered.
+    bool busy_ = false;
 };
 
 }  // namespace hz::ui

@@ -72,6 +72,7 @@ private Q_SLOTS:
     void reportsOnceWithProgress();
     void cancelledBeforeRenderingWritesNothing();
     void refusesASecondExportWhileOneRuns();
+    void runningUntilItsOutcomeIsDelivered();
 };
 
 void TestExportJob::reportsOnceWithProgress_data() {
@@ -139,6 +140,27 @@ void TestExportJob::refusesASecondExportWhileOneRuns() {
     QCOMPARE(finished.count(), 1);
     QVERIFY(finished.first().first().value<ExportOutcome>().ok);
     QVERIFY(std::filesystem::exists(first.path));
+    QVERIFY(!std::filesystem::exists(second.path));
+}
+
+// The task ends on the worker before its result reaches this thread; until the window has
+// been told, the job must still count as running (the editor enables Export on it).
+void TestExportJob::runningUntilItsOutcomeIsDelivered() {
+    QTemporaryDir dir;
+    ExportJob job;
+    QSignalSpy finished(&job, &ExportJob::finished);
+    hz::ExportSettings settings, second;
+    settings.path = dir.filePath("out.png").toStdString();
+    second.path = dir.filePath("second.png").toStdString();
+    QVERIFY(job.start(photo(), centreMask(), warmer(), 1.0, settings));
+    QThreadPool::globalInstance()->waitForDone();  // the export has run; no event processed yet
+    QVERIFY(std::filesystem::exists(settings.path));
+    QCOMPARE(finished.count(), 0);
+    QVERIFY(job.isRunning());
+    QVERIFY(!job.start(photo(), centreMask(), warmer(), 1.0, second));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(!job.isRunning());
     QVERIFY(!std::filesystem::exists(second.path));
 }
 

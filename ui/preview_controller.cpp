@@ -81,7 +81,7 @@ void PreviewController::onViewChanged() {
 
 void PreviewController::buildLevel(double scale) {
     if (!document_->hasImage()) return;
-    if (levelWatcher_.isRunning()) {
+    if (levelInFlight_) {
         if (buildImageRevision_ == document_->imageRevision() && std::abs(buildScale_ - scale) <= 1e-6 * scale)
             return;  // that very level is on its way
         levelRebuildWanted_ = true;  // latest wins: rebuilt with the then-current state when this one lands
@@ -92,11 +92,13 @@ void PreviewController::buildLevel(double scale) {
     buildScale_ = scale;
     maskDirtyDuringBuild_ = QRect();
     buildMaskRevision_ = document_->maskRevision();
+    levelInFlight_ = true;
     levelWatcher_.setFuture(QtConcurrent::run(makeLevel, document_->image(), document_->maskSnapshot(), scale,
                                               document_->imageRevision(), document_->displayConversion()));
 }
 
 void PreviewController::onLevelBuilt() {
+    levelInFlight_ = false;
     std::shared_ptr<DisplayLevel> built = levelWatcher_.result();
     const bool current = built && built->imageRevision == document_->imageRevision() &&
                          std::abs(built->scale - wantedScale()) <= 1e-6 * wantedScale();
@@ -115,7 +117,7 @@ void PreviewController::onLevelBuilt() {
 }
 
 void PreviewController::onMaskChanged(QRect imageRect) {
-    if (levelWatcher_.isRunning() && document_->maskRevision() != buildMaskRevision_)
+    if (levelInFlight_ && document_->maskRevision() != buildMaskRevision_)
         maskDirtyDuringBuild_ = maskDirtyDuringBuild_.united(imageRect);
     if (level_ && level_->imageRevision == document_->imageRevision()) {
         refreshLevelMask(imageRect);

@@ -51,6 +51,9 @@ private:
     PreviewRenderer renderer_;
     std::shared_ptr<DisplayLevel> level_;
     QFutureWatcher<std::shared_ptr<DisplayLevel>> levelWatcher_;
+    // From buildLevel() until onLevelBuilt(): the future stops running on the worker before
+    // its level reaches this thread, and strokes in between must still be carried over.
+    bool levelInFlight_ = false;
     bool levelRebuildWanted_ = false;
     QRect maskDirtyDuringBuild_;
     quint64 buildMaskRevision_ = 0, buildImageRevision_ = 0;

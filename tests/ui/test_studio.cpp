@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -89,6 +90,7 @@ private Q_SLOTS:
     void badFilesKeepCurrentWork();
     void beforeAfterAndSplit();
     void wheelZoomKeepsPointUnderCursor();
+    void strokeWhileTheLevelIsOnItsWayShowsOnIt();
     void composeMoveAndFlatten();
     void dropImageAndMask();
     void unsavedChangesAreNotLostSilently_data();
@@ -635,6 +637,27 @@ void TestStudio::wheelZoomKeepsPointUnderCursor() {
     QCOMPARE(canvas->zoom(), 1.0);
     canvas->fitToWindow();
     QCOMPARE(canvas->zoom(), fitZoom);
+}
+
+// A stroke that lands after the new display level was built on the worker, but before that
+// level reached the window, must show on it (the level carries a mask snapshot from before).
+void TestStudio::strokeWhileTheLevelIsOnItsWayShowsOnIt() {
+    EditorDocument* doc = window_->document();
+    ImageCanvas* canvas = window_->canvas();
+    PreviewController* preview = window_->preview();
+    const cv::Rect square(0, 0, 40, 40);
+    QCOMPARE(cv::countNonZero(doc->mask()(square)), 0);  // the sample's corner is background
+    const double target = preview->level()->scale > 0.75 ? 0.5 : 1.0;
+    canvas->setZoom(target / canvas->devicePixelRatioF(), QPointF(canvas->width() / 2.0, canvas->height() / 2.0));
+    QThreadPool::globalInstance()->waitForDone();  // the level is built; no event processed yet
+    doc->pasteMaskPatch(square, cv::Mat(square.size(), CV_16UC1, cv::Scalar(65535)));
+    QVERIFY(QTest::qWaitFor([&] { return std::abs(preview->level()->scale - target) < 1e-6; }, kWait));
+    QTest::qWait(50);  // a rebuild, if one was asked for, lands too
+    const std::shared_ptr<const DisplayLevel> level = preview->level();
+    const int inner = int(square.width * target) - 2;
+    double lowest = 0.0;
+    cv::minMaxLoc((*level->mask)(cv::Rect(0, 0, inner, inner)), &lowest);
+    QCOMPARE(lowest, 65535.0);
 }
 
 void TestStudio::composeMoveAndFlatten() {

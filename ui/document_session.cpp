@@ -7,10 +7,6 @@
 
 namespace hz::ui {
 
-namespace {
-std::string toStd(const QString& s) { return s.toStdString(); }
-}  // namespace
-
 SessionFile writeSessionFiles(EditorDocument& document, const QString& sidecarPath) {
     const QFileInfo info(sidecarPath);
     const QString stem = info.absoluteDir().filePath(info.completeBaseName());
@@ -18,7 +14,7 @@ SessionFile writeSessionFiles(EditorDocument& document, const QString& sidecarPa
     if (const auto& state = document.composeState()) {
         if (state->backgroundPath.isEmpty()) {
             const QString backgroundPath = stem + ".background.png";
-            writeImageAtomic(toStd(backgroundPath), *state->background);
+            writeImageAtomic(backgroundPath.toStdString(), *state->background);
             document.markComposeFileSaved(-1, backgroundPath, {});
         }
         for (int i = 0; i < int(state->layers.size()); ++i) {
@@ -28,35 +24,35 @@ SessionFile writeSessionFiles(EditorDocument& document, const QString& sidecarPa
             const QString layerPath =
                 layer.path.isEmpty() ? stem + QStringLiteral(".layer%1.png").arg(i + 1) : layer.path;
             const QString layerMask = stem + QStringLiteral(".layer%1.mask.png").arg(i + 1);
-            if (layer.path.isEmpty()) writeImageAtomic(toStd(layerPath), layer.foreground->pixels);
-            writeImageAtomic(toStd(layerMask), layer.foreground->alpha16);
+            if (layer.path.isEmpty()) writeImageAtomic(layerPath.toStdString(), layer.foreground->pixels);
+            writeImageAtomic(layerMask.toStdString(), layer.foreground->alpha16);
             document.markComposeFileSaved(i, layerPath, layerMask);
         }
         SessionCompose c;
-        c.backgroundPath = toStd(state->backgroundPath);
+        c.backgroundPath = state->backgroundPath.toStdString();
         c.active = state->active;
         for (const ComposeLayer& layer : state->layers)
-            c.layers.push_back({toStd(layer.path), toStd(layer.maskPath), layer.placement.x, layer.placement.y,
-                                layer.placement.scale});
+            c.layers.push_back({layer.path.toStdString(), layer.maskPath.toStdString(), layer.placement.x,
+                                layer.placement.y, layer.placement.scale});
         compose = std::move(c);
     }
     if (document.imagePath().isEmpty()) {
         const QString compositePath = stem + ".composite.png";
-        writeImageAtomic(toStd(compositePath), *document.image());
+        writeImageAtomic(compositePath.toStdString(), *document.image());
         document.markImageSaved(compositePath);
     }
     if (!document.maskMatchesFile()) {
         const QString maskPath = stem + ".mask.png";
-        writeImageAtomic(toStd(maskPath), document.mask(), {toStd(document.imagePath())});
+        writeImageAtomic(maskPath.toStdString(), document.mask(), {document.imagePath().toStdString()});
         document.markMaskSaved(maskPath);
     }
     SessionFile session;
-    session.imagePath = toStd(document.imagePath());
-    session.maskPath = toStd(document.maskPath());
+    session.imagePath = document.imagePath().toStdString();
+    session.maskPath = document.maskPath().toStdString();
     session.values = document.params();
     session.predicted = document.predicted();
     session.amount = document.amount();
-    session.modelVersion = toStd(document.modelVersion());
+    session.modelVersion = document.modelVersion().toStdString();
     session.compose = std::move(compose);
     return session;
 }

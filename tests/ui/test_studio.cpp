@@ -652,7 +652,6 @@ void TestStudio::strokeWhileTheLevelIsOnItsWayShowsOnIt() {
     QThreadPool::globalInstance()->waitForDone();  // the level is built; no event processed yet
     doc->pasteMaskPatch(square, cv::Mat(square.size(), CV_16UC1, cv::Scalar(65535)));
     QVERIFY(QTest::qWaitFor([&] { return std::abs(preview->level()->scale - target) < 1e-6; }, kWait));
-    QTest::qWait(50);  // a rebuild, if one was asked for, lands too
     const std::shared_ptr<const DisplayLevel> level = preview->level();
     const int inner = int(square.width * target) - 2;
     double lowest = 0.0;

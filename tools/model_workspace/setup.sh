@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Rebuilds the model work area that the training sessions use, from what is committed and from
+# ../shared, so that work on the model restarts on a new machine (models/README.md's commands
+# name these paths). Idempotent: what exists is kept.
+#
+#   tools/model_workspace/setup.sh [RUNS_DIR]        (default: ../runs beside the checkout)
+#
+# Writes, under RUNS_DIR:
+#   D.txt, Dval.txt         the trainer's eleven --data folders; the ten with masks (make-evalset)
+#   evalsets/Val_{sixfilter,transfer,lut}   the validation sets of models/README.md (474 each)
+#   calib1/                 a small training-split set; calibrate needs one even for one setting
+#   shipped_net.hzm         the shipped file's network alone (its statistics head dropped)
+#   eval_model.sh MODEL TAG eval of the three families -> TAG_{six,transfer,lut}.json
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+runs=${1:-$(dirname "$root")/runs}
+shared=${HZ_SHARED:-$(dirname "$root")/shared}
+cli=${HZ_CLI:-$root/build/bin/harmonizer-cli}
+[[ -x $cli ]] || { echo "error: $cli is not built (bash packaging/dev.sh test)" >&2; exit 1; }
+[[ -d $shared/data ]] || { echo "error: $shared/data not found (set HZ_SHARED)" >&2; exit 1; }
+mkdir -p "$runs/evalsets"
+data=$shared/data
+
+with_masks=(lalonde_efros bsds500 sod coco_mval davis345 davis2016 grabcut portraits horses hday2night_reals)
+dval=""; for f in "${with_masks[@]}"; do dval+="--data $data/$f "; done
+echo "$dval--data $data/coco_plain" > "$runs/D.txt"
+echo "${dval% }" > "$runs/Dval.txt"
+luts=$data/luts/hyoutube
+
+for family in sixfilter transfer lut; do
+  out=$runs/evalsets/Val_$family
+  [[ -d $out ]] && continue
+  # Written under .part/ with its final name (the set's list file is named after its folder),
+  # then moved, so that an interrupted run leaves no set that looks whole.
+  rm -rf "$runs/evalsets/.part/Val_$family"
+  # shellcheck disable=SC2086
+  "$cli" make-evalset $dval --out "$runs/evalsets/.part/Val_$family" --family "$family" --split val --seed 7 --luts "$luts"
+  mv "$runs/evalsets/.part/Val_$family" "$out"
+done
+if [[ ! -d $runs/calib1 ]]; then
+  rm -rf "$runs/evalsets/.part/calib1"
+  # shellcheck disable=SC2086
+  "$cli" make-evalset $dval --out "$runs/evalsets/.part/calib1" --family sixfilter --split train --seed 11 --limit 30
+  mv "$runs/evalsets/.part/calib1" "$runs/calib1"
+fi
+if [[ ! -f $runs/shipped_net.hzm ]]; then
+  "$cli" calibrate --model "$root/models/harmonizer.hzm" --dataset "$runs/calib1" -o "$runs/shipped_net.hzm" \
+    --gains 1 --input-sizes 256 --views 1 --threads "$(nproc)"
+fi
+
+cat > "$runs/eval_model.sh" <<EVAL
+#!/usr/bin/env bash
+# eval_model.sh MODEL TAG: the three validation families at 256, 8 views -> TAG_{six,transfer,lut}.json
+set -euo pipefail
+cli=\${HZ_CLI:-$cli}
+for f in sixfilter:six transfer:transfer lut:lut; do
+  "\$cli" eval --dataset "$runs/evalsets/Val_\${f%%:*}" --size 256 --model "\$1" --json --threads "\${HZ_THREADS:-2}" > "\$2_\${f##*:}.json"
+done
+EVAL
+chmod +x "$runs/eval_model.sh"
+echo "model work area ready in $runs"

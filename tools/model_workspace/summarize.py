@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""summarize.py TAG...: one line per TAG from eval_model.sh's TAG_{six,transfer,lut}.json:
+fMSE of the result (change against the composite), images made worse, per family."""
+import json
+import sys
+
+
+def overall(report):
+    # The averages over every composite sit at the top level; per-subset ones are nested.
+    if "result" in report and "composite" in report:
+        return report
+    for value in report.values():
+        if isinstance(value, dict) and "result" in value and "composite" in value:
+            return value
+    raise SystemExit("no overall averages in the report")
+
+
+for tag in sys.argv[1:]:
+    cells = []
+    for family in ("six", "transfer", "lut"):
+        with open(f"{tag}_{family}.json") as f:
+            report = overall(json.load(f))
+        composite, result = report["composite"]["fmse"], report["result"]["fmse"]
+        cells.append(f"{result:7.1f} ({100 * (result / composite - 1):+.1f}%) w{report['result']['worse']}")
+    print(f"{tag:28s} " + " | ".join(cells))

@@ -18,8 +18,12 @@ def overall(report):
 for tag in sys.argv[1:]:
     cells = []
     for family in ("six", "transfer", "lut"):
-        with open(f"{tag}_{family}.json") as f:
-            report = overall(json.load(f))
+        try:
+            with open(f"{tag}_{family}.json") as f:
+                report = overall(json.load(f))
+        except (OSError, ValueError):  # eval_model.sh has not written this family yet
+            cells.append(f"{'(pending)':>22s}")
+            continue
         composite, result = report["composite"]["fmse"], report["result"]["fmse"]
         cells.append(f"{result:7.1f} ({100 * (result / composite - 1):+.1f}%) w{report['result']['worse']}")
     print(f"{tag:28s} " + " | ".join(cells))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the model work area that the training sessions use, from what is committed and from
 # ../shared, so that work on the model restarts on a new machine (models/README.md's commands
-# name these paths). Idempotent: what exists is kept.
+# name these paths). Running it again keeps what exists, except shipped_net.hzm when the
+# shipped model is newer.
 #
 #   tools/model_workspace/setup.sh [RUNS_DIR]        (default: ../runs beside the checkout)
 #
@@ -43,7 +44,8 @@ if [[ ! -d $runs/calib1 ]]; then
   "$cli" make-evalset $dval --out "$runs/evalsets/.part/calib1" --family sixfilter --split train --seed 11 --limit 30
   mv "$runs/evalsets/.part/calib1" "$runs/calib1"
 fi
-if [[ ! -f $runs/shipped_net.hzm ]]; then
+# Made again when a newer model has been shipped since.
+if [[ ! -f $runs/shipped_net.hzm || $root/models/harmonizer.hzm -nt $runs/shipped_net.hzm ]]; then
   "$cli" calibrate --model "$root/models/harmonizer.hzm" --dataset "$runs/calib1" -o "$runs/shipped_net.hzm" \
     --gains 1 --input-sizes 256 --views 1 --threads "$(nproc)"
 fi

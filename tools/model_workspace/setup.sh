@@ -28,22 +28,21 @@ echo "$dval--data $data/coco_plain" > "$runs/D.txt"
 echo "${dval% }" > "$runs/Dval.txt"
 luts=$data/luts/hyoutube
 
+# make_set NAME make-evalset-options...: writes the set under .part/ with its final name (a set's
+# list file is named after its folder), then moves it into place, so that an interrupted run
+# leaves no set that looks whole. A set that exists is kept.
+make_set() {
+  local name=$1 final=$2; shift 2
+  [[ -d $final ]] && return 0
+  rm -rf "$runs/evalsets/.part/$name"
+  # shellcheck disable=SC2086
+  "$cli" make-evalset $dval --out "$runs/evalsets/.part/$name" "$@"
+  mv "$runs/evalsets/.part/$name" "$final"
+}
 for family in sixfilter transfer lut; do
-  out=$runs/evalsets/Val_$family
-  [[ -d $out ]] && continue
-  # Written under .part/ with its final name (the set's list file is named after its folder),
-  # then moved, so that an interrupted run leaves no set that looks whole.
-  rm -rf "$runs/evalsets/.part/Val_$family"
-  # shellcheck disable=SC2086
-  "$cli" make-evalset $dval --out "$runs/evalsets/.part/Val_$family" --family "$family" --split val --seed 7 --luts "$luts"
-  mv "$runs/evalsets/.part/Val_$family" "$out"
+  make_set "Val_$family" "$runs/evalsets/Val_$family" --family "$family" --split val --seed 7 --luts "$luts"
 done
-if [[ ! -d $runs/calib1 ]]; then
-  rm -rf "$runs/evalsets/.part/calib1"
-  # shellcheck disable=SC2086
-  "$cli" make-evalset $dval --out "$runs/evalsets/.part/calib1" --family sixfilter --split train --seed 11 --limit 30
-  mv "$runs/evalsets/.part/calib1" "$runs/calib1"
-fi
+make_set calib1 "$runs/calib1" --family sixfilter --split train --seed 11 --limit 30
 # Made again when a newer model has been shipped since.
 if [[ ! -f $runs/shipped_net.hzm || $root/models/harmonizer.hzm -nt $runs/shipped_net.hzm ]]; then
   "$cli" calibrate --model "$root/models/harmonizer.hzm" --dataset "$runs/calib1" -o "$runs/shipped_net.hzm" \

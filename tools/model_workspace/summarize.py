@@ -5,22 +5,12 @@ import json
 import sys
 
 
-def overall(report):
-    # The averages over every composite sit at the top level; per-subset ones are nested.
-    if "result" in report and "composite" in report:
-        return report
-    for value in report.values():
-        if isinstance(value, dict) and "result" in value and "composite" in value:
-            return value
-    raise SystemExit("no overall averages in the report")
-
-
 for tag in sys.argv[1:]:
     cells = []
     for family in ("six", "transfer", "lut"):
         try:
             with open(f"{tag}_{family}.json") as f:
-                report = overall(json.load(f))
+                report = json.load(f)  # the averages over every composite are at its top level
         except (OSError, ValueError):  # eval_model.sh has not written this family yet
             cells.append(f"{'(pending)':>22s}")
             continue

@@ -86,6 +86,7 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     predictorOptions.modelPath = modelPath;
     predictorOptions.device = DeviceChoice::Cpu;
     predictorOptions.threads = 0;  // every core
+    predictorOptions.extraInputSizes = std::vector<int>{};  // infer_256: one size, one view
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     Predictor predictor(predictorOptions);
     const int side = predictor.metadata().inputSize;
@@ -131,7 +132,8 @@ void benchModel(const BenchOptions& options, BenchReport& report) {
     writeImageAtomic(jpegIn, photo);
     PredictorOptions userOptions = predictorOptions;
     if (haveShipped) userOptions.modelPath = shippedPath;
-    userOptions.views = kStillImageViews;  // as harmonize and the editor predict
+    userOptions.views = kStillImageViews;  // as harmonize and the editor predict,
+    userOptions.extraInputSizes.reset();   // with the file's test-time scales
     Predictor userPredictor(userOptions);
     if (haveShipped) {
         const int userSide = userPredictor.metadata().inputSize;

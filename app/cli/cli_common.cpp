@@ -236,4 +236,29 @@ std::vector<std::pair<std::string, std::string>> compositeMaskPairs(const std::s
     return pairs;
 }
 
+std::string shortNumber(double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
+std::vector<double> parseNumberList(const std::string& option, const std::string& text) {
+    std::vector<double> values;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        std::size_t used = 0;
+        double value = 0;
+        try {
+            value = std::stod(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size()) throw UsageError("--" + option + ": '" + item + "' is not a number");
+        values.push_back(value);
+    }
+    if (values.empty()) throw UsageError("--" + option + " needs at least one value");
+    return values;
+}
+
 }  // namespace hz::cli

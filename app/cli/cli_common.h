@@ -93,6 +93,15 @@ bool stderrIsTerminal();
 // `args` first: its values in order. Throws UsageError when the last one has no value.
 std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
 
+// A number as a user wrote it in a message: 0.5, 256, 1e-05.
+std::string shortNumber(double value);
+// "a,b,c" -> numbers; throws UsageError naming --option for an item that is not a number or
+// an empty list.
+std::vector<double> parseNumberList(const std::string& option, const std::string& text);
+// The same for network input sides: whole numbers in 32-kMaxInputSize (cli_predictor.cpp:
+// the check needs hz_model).
+std::vector<int> parseInputSizes(const std::string& option, const std::string& text);
+
 // A folder of real composites without ground truth (shared/data/real_composites/*):
 // DIR/composite/* paired with DIR/mask/<same stem>.*, sorted by name. Throws hz::Error naming
 // the folder or the composite when a folder or a mask is missing.

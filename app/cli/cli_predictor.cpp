@@ -3,6 +3,8 @@
 // which runs `apply` and `--version` without loading LibTorch, use the parser.
 #include "app/cli/cli_common.h"
 
+#include <cmath>
+
 namespace hz::cli {
 
 int ArgParser::views(int defaultViews) const {
@@ -18,6 +20,16 @@ PredictorOptions ArgParser::predictorOptions(int defaultViews) const {
     if (find("threads") != nullptr) options.threads = threads();
     options.views = views(defaultViews);
     return options;
+}
+
+std::vector<int> parseInputSizes(const std::string& option, const std::string& text) {
+    std::vector<int> sizes;
+    for (double value : parseNumberList(option, text)) {
+        if (value != std::floor(value) || !isValidInputSize(int(value)))
+            throw UsageError("--" + option + ": " + shortNumber(value) + " is not a whole number in 32-" + std::to_string(kMaxInputSize));
+        sizes.push_back(int(value));
+    }
+    return sizes;
 }
 
 }  // namespace hz::cli

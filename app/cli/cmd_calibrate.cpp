@@ -1,9 +1,7 @@
 // `harmonizer-cli calibrate`: chooses the model's output gain and input size on training photos
 // and writes a copy of the model file carrying them (see core/training/calibrate.h).
 #ifdef HZ_HAVE_TRAINING
-#include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "app/cli/cli_common.h"
 #include "core/image_io.h"
@@ -13,25 +11,6 @@
 
 namespace hz::cli {
 namespace {
-
-std::vector<double> parseNumberList(const std::string& option, const std::string& text) {
-    std::vector<double> values;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ',')) {
-        std::size_t used = 0;
-        double value = 0;
-        try {
-            value = std::stod(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size()) throw UsageError("--" + option + ": '" + item + "' is not a number");
-        values.push_back(value);
-    }
-    if (values.empty()) throw UsageError("--" + option + " needs at least one value");
-    return values;
-}
 
 // Calibrating or averaging changes the network's values, so a statistics head fitted to the old
 // ones is not carried over; say so instead of dropping it silently.
@@ -44,27 +23,11 @@ void noteDroppedHead(const std::vector<std::string>& inputs, const std::string& 
         }
 }
 
-std::string shortNumber(double value) {
-    std::ostringstream out;
-    out << value;
-    return out.str();
-}
-
 std::vector<double> parseGains(const std::string& text) {
     const auto gains = parseNumberList("gains", text);
     for (double gain : gains)
         if (!isValidOutputGain(gain)) throw UsageError("--gains: " + shortNumber(gain) + " is outside (0, 4]");
     return gains;
-}
-
-std::vector<int> parseInputSizes(const std::string& text) {
-    std::vector<int> sizes;
-    for (double value : parseNumberList("input-sizes", text)) {
-        if (value != std::floor(value) || !isValidInputSize(int(value)))
-            throw UsageError("--input-sizes: " + shortNumber(value) + " is not a whole number in 32-" + std::to_string(kMaxInputSize));
-        sizes.push_back(int(value));
-    }
-    return sizes;
 }
 
 int runCalibrate(const std::vector<std::string>& args) {
@@ -94,7 +57,7 @@ int runCalibrate(const std::vector<std::string>& args) {
     options.eval.views = parser.views(kStillImageViews);
     options.eval.threads = parser.threads();
     options.gains = parseGains(parser.optional("gains").value_or("0.9,1,1.1,1.2,1.3,1.4"));
-    if (const auto sizes = parser.optional("input-sizes")) options.inputSizes = parseInputSizes(*sizes);
+    if (const auto sizes = parser.optional("input-sizes")) options.inputSizes = parseInputSizes("input-sizes", *sizes);
     // Before the grid runs (it takes minutes): the output is not the model and can be written.
     checkOutputs({outPath}, {options.eval.modelPath});
 

@@ -57,6 +57,8 @@ int runEval(const std::vector<std::string>& args) {
     parser.addOption("limit", "N", "evaluate only the first N composites");
     parser.addViewsOption(kStillImageViews);
     parser.addOption("input-size", "N", "run the network at N x N instead of the model file's input size (32-" + std::to_string(kMaxInputSize) + ")");
+    parser.addOption("extra-input-sizes", "LIST", "comma-separated sides the network also runs at, their values averaged with the views'\n"
+                                              "(test-time scales); 'none' for the input size alone; default the model file's own");
     if (!parser.parse(args)) return 0;
 
     training::EvalOptions options;
@@ -78,6 +80,8 @@ int runEval(const std::vector<std::string>& args) {
     options.limit = parser.integer("limit", 0, 0, 100000000);
     options.views = parser.views(kStillImageViews);
     if (parser.has("input-size")) options.inputSize = parser.integer("input-size", 128, 32, kMaxInputSize);
+    if (const auto sizes = parser.optional("extra-input-sizes"))
+        options.extraInputSizes = *sizes == "none" ? std::vector<int>{} : parseInputSizes("extra-input-sizes", *sizes);
     checkEvalOutputs(options, parser.optional("csv").value_or(""));
     const bool json = parser.has("json");
     const bool drawProgress = stderrIsTerminal() && !json;

@@ -168,6 +168,9 @@ int runVideo(const std::vector<std::string>& args) {
     job.maxFrames = parser.integer("max-frames", 0, 1, 2000000000);
     PredictorOptions predictorOptions = parser.predictorOptions(/*defaultViews=*/1);
     predictorOptions.threads = videoPredictorThreads();
+    // A frame runs at the input size alone: the file's test-time scales would triple each
+    // frame's forward pass, and the pipeline's smoothing already steadies the values.
+    predictorOptions.extraInputSizes = std::vector<int>{};
     const auto paramsOut = parser.optional("params-out");
 
     // Signals are caught from here on, so an interrupt during the model load is honoured too.

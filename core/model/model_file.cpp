@@ -59,6 +59,12 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
     metadata.modelVersion = object.value("model_version").toString().toStdString();
     metadata.trainingNotes = object.value("training_notes").toString().toStdString();
     metadata.outputGain = object.value("output_gain").toDouble(1.0);
+    for (const auto& side : object.value("extra_input_sizes").toArray()) {
+        metadata.extraInputSizes.push_back(side.toInt(-1));
+        if (!isValidInputSize(metadata.extraInputSizes.back()))
+            throw Error("model file '" + path + "' has an invalid extra input size (expected whole numbers 32.." +
+                        std::to_string(kMaxInputSize) + ")");
+    }
     if (object.contains("statistics_head")) {
         const auto head = object.value("statistics_head").toObject();
         metadata.statisticsHeadHidden = head.value("hidden").toInt(-1);
@@ -124,6 +130,15 @@ void saveModel(const std::string& path, HarmonizerNet& net, const ModelMetadata&
     if (!isValidOutputGain(metadata.outputGain))
         throw Error("cannot write model file '" + path + "': invalid output gain " + std::to_string(metadata.outputGain));
     object["output_gain"] = metadata.outputGain;
+    if (!metadata.extraInputSizes.empty()) {
+        QJsonArray sides;
+        for (int side : metadata.extraInputSizes) {
+            if (!isValidInputSize(side))
+                throw Error("cannot write model file '" + path + "': invalid extra input size " + std::to_string(side));
+            sides.append(side);
+        }
+        object["extra_input_sizes"] = sides;
+    }
     object["parameter_count"] = double(net->parameterCount());
     if (head && !head->is_empty()) {
         QJsonObject headObject;

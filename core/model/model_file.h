@@ -33,6 +33,10 @@ struct ModelMetadata {
     // regressor trained with squared errors shrinks its answers toward 0; `harmonizer-cli
     // calibrate` measures the factor on training photos). 1 when the file has none.
     double outputGain = 1.0;
+    // Test-time scales for a still image (PredictorOptions::extraInputSizes): the network also
+    // runs at these sides and the values are averaged; chosen on training photos by
+    // `harmonizer-cli choose-scales`. Empty when the file has none (the input size alone).
+    std::vector<int> extraInputSizes;
     // The network's backbone (the file's `architecture`; files written before MobileNetV2
     // existed say "harmonizer-efficientnet-b0" and keep loading as that).
     Backbone architecture = Backbone::EfficientNetB0;

@@ -93,6 +93,7 @@ struct Predictor::State {
     int views = 1;
     double outputGain = 1.0;
     int inputSize = 128;
+    std::vector<int> extraInputSizes;
     PredictionTiming timing;
     // The last profile's conversion: a batch or the editor predicts many times for one photo.
     std::string iccProfile;
@@ -131,6 +132,10 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     s.inputSize = options.inputSize.value_or(s.metadata.inputSize);
     if (!isValidInputSize(s.inputSize))
         throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(s.inputSize));
+    s.extraInputSizes = options.extraInputSizes.value_or(s.metadata.extraInputSizes);
+    for (int size : s.extraInputSizes)
+        if (!isValidInputSize(size))
+            throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(size));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);
@@ -175,13 +180,32 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     start = Clock::now();
     if (s.outputGain != 1.0) output = output * s.outputGain;
     // Each view's values as they would be applied (clamped), then their mean: [1, 6].
-    if (s.views > 1) output = output.to(torch::kCPU).clamp(-1.0, 1.0).mean(0, /*keepdim=*/true);
+    if (s.views > 1 || !s.extraInputSizes.empty()) output = output.to(torch::kCPU).clamp(-1.0, 1.0);
+    s.timing.postprocessMs = millisecondsSince(start);
+    for (int size : s.extraInputSizes) {
+        start = Clock::now();
+        NetworkInput scaled = prepareNetworkInput(image, mask, size, s.toSrgb.get());
+        auto scaledImage = scaled.image.to(s.device), scaledMask = scaled.mask.to(s.device);
+        if (s.views > 1) {
+            scaledImage = symmetricViews(scaledImage, s.views);  // [V, 3, size, size]
+            scaledMask = symmetricViews(scaledMask, s.views);    // [V, 1, size, size]
+        }
+        s.timing.preprocessMs += millisecondsSince(start);
+        start = Clock::now();
+        auto scaledOutput = s.folded->forward(scaledImage, scaledMask);  // [V, 6]
+        if (s.device.is_cuda()) torch::cuda::synchronize();
+        s.timing.forwardMs += millisecondsSince(start);
+        if (s.outputGain != 1.0) scaledOutput = scaledOutput * s.outputGain;
+        output = torch::cat({output, scaledOutput.to(torch::kCPU).clamp(-1.0, 1.0)});  // [V * runs, 6]
+    }
+    start = Clock::now();
+    if (output.size(0) > 1) output = output.mean(0, /*keepdim=*/true);
     // The head corrects the values as they would be applied: [1, F] + [1, 6] -> [1, 6].
     if (!s.head.is_empty())
         output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask, s.head->featureSet()).unsqueeze(0),
                                  output.to(torch::kCPU).clamp(-1.0, 1.0));
     const FilterParams params = paramsFromNetworkOutput(output);
-    s.timing.postprocessMs = millisecondsSince(start);
+    s.timing.postprocessMs += millisecondsSince(start);
     return params;
 }
 

@@ -4,6 +4,7 @@
 // to parse --device without loading LibTorch. parseDeviceChoice lives in hz_base.
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hz {
 
@@ -25,6 +26,11 @@ struct PredictorOptions {
     std::optional<double> outputGain;
     // Replaces the model file's input size (ModelMetadata::inputSize): for calibration runs.
     std::optional<int> inputSize;
+    // Test-time scales: the network also runs at each of these input sides, with the same
+    // views, and every run's clamped values join the average. Unset = the model file's own
+    // list (ModelMetadata::extraInputSizes); an empty list = the input size alone (the fast
+    // path: video frames, the single-view benchmark).
+    std::optional<std::vector<int>> extraInputSizes;
 };
 
 // The views the product uses for a still image (CLI predict/harmonize/eval, the editor):

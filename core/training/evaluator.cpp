@@ -209,6 +209,7 @@ EvalReport evaluate(const EvalOptions& options, const std::function<void(int, in
         predictorOptions.views = options.views;
         predictorOptions.outputGain = options.outputGain;
         predictorOptions.inputSize = options.inputSize;
+        predictorOptions.extraInputSizes = options.extraInputSizes;
         predictor = std::make_unique<Predictor>(predictorOptions);
         report.modelPath = options.modelPath.empty() ? defaultModelPath() : options.modelPath;
         report.modelVersion = predictor->metadata().modelVersion;

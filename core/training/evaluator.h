@@ -27,6 +27,7 @@ struct EvalOptions {
     int views = 1;             // PredictorOptions::views
     std::optional<double> outputGain;  // PredictorOptions::outputGain
     std::optional<int> inputSize;      // PredictorOptions::inputSize
+    std::optional<std::vector<int>> extraInputSizes;  // PredictorOptions::extraInputSizes
     int limit = 0;             // evaluate at most this many composites (0 = all)
     // Also the filters' ceiling: the six values fitted to each image against its ground
     // truth (oracle.h), started from zero and from the model's prediction.

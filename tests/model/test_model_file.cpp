@@ -156,6 +156,13 @@ private Q_SLOTS:
         QCOMPARE(back.modelVersion, metadata.modelVersion);
         QCOMPARE(back.trainingNotes, metadata.trainingNotes);
         QCOMPARE(back.outputGain, 1.25);
+        QVERIFY(back.extraInputSizes.empty());  // none unless stored
+        metadata.extraInputSizes = {224, 288};
+        saveModel(file, net, metadata);
+        QCOMPARE(loadModel(file, loaded).extraInputSizes, std::vector<int>({224, 288}));
+        metadata.extraInputSizes = {16};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, saveModel(path("tiny_extra.hzm"), net, metadata));
+        metadata.extraInputSizes.clear();
         metadata.outputGain = 0.0;
         QVERIFY_THROWS_EXCEPTION(hz::Error, saveModel(path("zero_gain.hzm"), net, metadata));
     }
@@ -225,6 +232,10 @@ private Q_SLOTS:
         QTest::newRow("device, not a file") << "/dev/zero" << QByteArray() << "not a regular file";
         std::string negativeGain = kGoodMetadata;
         negativeGain.replace(negativeGain.find("\"training_notes\""), 0, "\"output_gain\": -1, ");
+        std::string badExtraSize = kGoodMetadata;
+        badExtraSize.replace(badExtraSize.find("\"training_notes\""), 0, "\"extra_input_sizes\": [224, 2000], ");
+        QTest::newRow("extra input size 2000") << "extra.hzm" << bytes(encodeModel(state, badExtraSize))
+                                               << "invalid extra input size";
         QTest::newRow("negative output gain") << "gain.hzm" << bytes(encodeModel(state, negativeGain))
                                               << "invalid output gain";
     }

@@ -258,6 +258,54 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
     }
 
+    void extraInputSizesJoinTheAverage_data() {
+        QTest::addColumn<bool>("fromFile");
+        QTest::newRow("asked for in the options") << false;
+        QTest::newRow("stored in the model file") << true;
+    }
+
+    void extraInputSizesJoinTheAverage() {
+        QFETCH(bool, fromFile);
+        const cv::Mat image = makeComposite(320, 240, 6);
+        const cv::Mat mask = makeMask(320, 240);
+        PredictorOptions o = options();
+        o.modelPath = weakPath_;
+        o.views = 1;
+        if (fromFile) {
+            HarmonizerNet net = weakNetwork();
+            ModelMetadata metadata;
+            metadata.extraInputSizes = {160, 320};
+            o.modelPath = dir_.filePath("scales.hzm").toStdString();
+            saveModel(o.modelPath, net, metadata);
+        } else {
+            o.extraInputSizes = std::vector<int>{160, 320};
+        }
+        const auto predicted = Predictor(o).predict(image, mask).toArray();
+
+        std::array<double, kFilterCount> expected{}, atInputSize{};
+        for (int side : {256, 160, 320}) {
+            const auto raw = weakRawOutputs(image, mask, side);
+            for (int i = 0; i < kFilterCount; ++i) {
+                expected[i] += std::clamp(raw[i], -1.0, 1.0) / 3.0;
+                if (side == 256) atInputSize[i] = std::clamp(raw[i], -1.0, 1.0);
+            }
+        }
+        double maxError = 0, change = 0;
+        for (int i = 0; i < kFilterCount; ++i) {
+            maxError = std::max(maxError, std::abs(predicted[i] - expected[i]));
+            change = std::max(change, std::abs(predicted[i] - atInputSize[i]));
+        }
+        QVERIFY2(maxError < 1e-4, qPrintable(QString("max error %1").arg(maxError)));
+        QVERIFY2(change > 1e-4, "the extra sides must change the prediction");
+
+        // An empty list in the options is the input size alone, whatever the file says.
+        o.extraInputSizes = std::vector<int>{};
+        const auto alone = Predictor(o).predict(image, mask).toArray();
+        for (int i = 0; i < kFilterCount; ++i) QVERIFY(std::abs(alone[i] - atInputSize[i]) < 1e-4);
+        o.extraInputSizes = std::vector<int>{16};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, Predictor{o});
+    }
+
     void invalidViewCountIsRefused() {
         PredictorOptions o = options();
         o.modelPath = weakPath_;

@@ -22,6 +22,7 @@
 #include "core/training/evalset.h"
 #include "core/training/evaluator.h"
 #include "core/training/head_trainer.h"
+#include "core/training/test_scales.h"
 #include "core/training/trainer.h"
 
 namespace fs = std::filesystem;
@@ -264,6 +265,70 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeCalibratedModel(calibrated, 1.0, 16, (run / "tiny.hzm").string()));
         options.inputSizes = {8};
         QVERIFY_THROWS_EXCEPTION(hz::Error, calibrateOutputGain(options));
+    }
+
+    void testScalesPickTheLowestScoreAndKeepTheHead() {
+        const fs::path run = fs::path(tmp_.path().toStdString()) / "scales_run";
+        train(tinyOptions(data_, run));
+        TrainingData data;
+        loadFolder(data_.string(), LoadOptions{}, data);
+        const auto items = splitItems(data, Split::All);
+        const fs::path sets = fs::path(tmp_.path().toStdString()) / "scales_sets";
+        writeEvalSet(data, items, items, Family::SixFilter, 3, (sets / "A").string());
+        writeEvalSet(data, items, items, Family::SixFilter, 4, (sets / "B").string());
+
+        ScaleChoiceOptions options;
+        options.eval.modelPath = (run / "best.hzm").string();
+        options.eval.size = 64;
+        options.eval.views = 2;
+        options.eval.threads = 1;
+        options.datasets = {(sets / "A").string(), (sets / "B").string()};
+        options.candidates = {{}, {96}, {48, 96}};
+        const ScaleChoice choice = chooseExtraInputSizes(options);
+        QCOMPARE(int(choice.candidates.size()), 3);
+        for (const auto& candidate : choice.candidates) {
+            QCOMPARE(int(candidate.resultFmse.size()), 2);
+            const double score = (candidate.resultFmse[0] / candidate.compositeFmse[0] +
+                                  candidate.resultFmse[1] / candidate.compositeFmse[1]) / 2;
+            QVERIFY(std::abs(candidate.score - score) < 1e-12);
+            QVERIFY(choice.candidates[choice.best].score <= candidate.score);
+        }
+        QVERIFY2(choice.candidates[0].score != choice.candidates[1].score, "an extra side must change the results");
+        // Each figure is what the evaluator reports with that list.
+        EvalOptions check = options.eval;
+        check.dataset = options.datasets[1];
+        check.extraInputSizes = std::vector<int>{48, 96};
+        QCOMPARE(meanOf(evaluate(check).rows, Method::Result).fmse, choice.candidates[2].resultFmse[1]);
+
+        // The copy keeps the network, its metadata and its statistics head.
+        hz::HarmonizerNet net;
+        hz::ModelMetadata metadata = hz::loadModel(options.eval.modelPath, net);
+        torch::manual_seed(5);
+        hz::StatisticsHead head(8);
+        metadata.statisticsHeadNotes = "test head";
+        const std::string withHead = (run / "with_head.hzm").string();
+        hz::saveModel(withHead, net, metadata, &head);
+        const std::string scaled = (run / "scaled.hzm").string();
+        writeModelWithExtraInputSizes(withHead, {96, 48}, scaled, "scaled-version");
+        hz::HarmonizerNet loadedNet;
+        hz::StatisticsHead loadedHead{nullptr};
+        const hz::ModelMetadata back = hz::loadModel(scaled, loadedNet, &loadedHead);
+        QCOMPARE(back.extraInputSizes, std::vector<int>({96, 48}));
+        QCOMPARE(back.modelVersion, std::string("scaled-version"));
+        QCOMPARE(back.inputSize, metadata.inputSize);
+        QCOMPARE(back.statisticsHeadNotes, std::string("test head"));
+        QVERIFY(!loadedHead.is_empty());
+        const auto before = head->named_parameters(), after = loadedHead->named_parameters();
+        QCOMPARE(after.size(), before.size());
+        for (const auto& item : before) QVERIFY(torch::equal(item.value(), after[item.key()]));
+        QCOMPARE(describeInputSizes(back.extraInputSizes), std::string("96,48"));
+        QCOMPARE(describeInputSizes({}), std::string("none"));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithExtraInputSizes(scaled, {96}, scaled));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeModelWithExtraInputSizes(scaled, {8}, (run / "tiny.hzm").string()));
+        options.candidates = {{8}};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, chooseExtraInputSizes(options));
+        options.candidates = {};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, chooseExtraInputSizes(options));
     }
 
     void statisticsHeadTrainsOnTopOfTheNetworkAndReusesItsCache() {

@@ -10,6 +10,7 @@
 #   D.txt, Dval.txt         the trainer's eleven --data folders; the ten with masks (make-evalset)
 #   evalsets/Val_{sixfilter,transfer,lut}   the validation sets of models/README.md (474 each)
 #   calib1/                 a small training-split set; calibrate needs one even for one setting
+#   evalsets/Tune_{sixfilter,transfer,lut}   160 each, validation photos, seed 13: test-time choices
 #   shipped_net.hzm         the shipped file's network alone (its statistics head dropped)
 #   eval_model.sh MODEL TAG eval of the three families -> TAG_{six,transfer,lut}.json
 set -euo pipefail
@@ -43,6 +44,12 @@ for family in sixfilter transfer lut; do
   make_set "Val_$family" "$runs/evalsets/Val_$family" --family "$family" --split val --seed 7 --luts "$luts"
 done
 make_set calib1 "$runs/calib1" --family sixfilter --split train --seed 11 --limit 30
+# For choices made at test time (such as choose-scales' extra input sizes): validation photos
+# with other perturbations than the Val_ sets (seed 13). Not training photos: the network has
+# half-memorised those (a choice that helped validation photos by 10% did nothing there).
+for family in sixfilter transfer lut; do
+  make_set "Tune_$family" "$runs/evalsets/Tune_$family" --family "$family" --split val --seed 13 --luts "$luts" --limit 160
+done
 # Made again when a newer model has been shipped since.
 if [[ ! -f $runs/shipped_net.hzm || $root/models/harmonizer.hzm -nt $runs/shipped_net.hzm ]]; then
   "$cli" calibrate --model "$root/models/harmonizer.hzm" --dataset "$runs/calib1" -o "$runs/shipped_net.hzm" \

@@ -157,53 +157,48 @@ FilterParams Predictor::predict(const cv::Mat& image, const cv::Mat& mask, const
     if (torch::get_num_threads() != s.threads) torch::set_num_threads(s.threads);
     c10::InferenceMode inferenceMode;
 
+    s.timing = {};
+    // One run of the network over the views at one input side, from an input prepared since
+    // `start`: each view's values as they would be applied (clamped), [V, 6] on the CPU.
+    const auto viewValues = [&s](NetworkInput input, Clock::time_point start) {
+        // On CUDA the views are made on the device: one upload of the input instead of V.
+        // (A no-op on the CPU.)
+        input.image = input.image.to(s.device);
+        input.mask = input.mask.to(s.device);
+        if (s.views > 1) {
+            input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
+            input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]
+        }
+        s.timing.preprocessMs += millisecondsSince(start);
+        start = Clock::now();
+        auto output = s.folded->forward(input.image, input.mask);  // [V, 6]
+        if (s.device.is_cuda()) torch::cuda::synchronize();
+        s.timing.forwardMs += millisecondsSince(start);
+        start = Clock::now();
+        if (s.outputGain != 1.0) output = output * s.outputGain;
+        output = output.to(torch::kCPU).clamp(-1.0, 1.0);
+        s.timing.postprocessMs += millisecondsSince(start);
+        return output;
+    };
+
     auto start = Clock::now();
     NetworkInput input = prepareNetworkInput(image, mask, s.inputSize, s.toSrgb.get());
     // The head's statistics are measured on the network's own input (CPU, before the views),
     // after the forward pass (timed as post-processing).
     const torch::Tensor unviewedImage = input.image, unviewedMask = input.mask;
-    // On CUDA the views are made on the device: one upload of the input instead of V.
-    // (A no-op on the CPU.)
-    input.image = input.image.to(s.device);
-    input.mask = input.mask.to(s.device);
-    if (s.views > 1) {
-        input.image = symmetricViews(input.image, s.views);  // [V, 3, S, S]
-        input.mask = symmetricViews(input.mask, s.views);    // [V, 1, S, S]
+    std::vector<torch::Tensor> values{viewValues(std::move(input), start)};
+    for (int side : s.extraInputSizes) {  // test-time scales: the same at other sides
+        start = Clock::now();
+        values.push_back(viewValues(prepareNetworkInput(image, mask, side, s.toSrgb.get()), start));
     }
-    s.timing.preprocessMs = millisecondsSince(start);
 
     start = Clock::now();
-    auto output = s.folded->forward(input.image, input.mask);  // [V, 6]
-    if (s.device.is_cuda()) torch::cuda::synchronize();
-    s.timing.forwardMs = millisecondsSince(start);
-
-    start = Clock::now();
-    if (s.outputGain != 1.0) output = output * s.outputGain;
-    // Each view's values as they would be applied (clamped), then their mean: [1, 6].
-    if (s.views > 1 || !s.extraInputSizes.empty()) output = output.to(torch::kCPU).clamp(-1.0, 1.0);
-    s.timing.postprocessMs = millisecondsSince(start);
-    for (int size : s.extraInputSizes) {
-        start = Clock::now();
-        NetworkInput scaled = prepareNetworkInput(image, mask, size, s.toSrgb.get());
-        auto scaledImage = scaled.image.to(s.device), scaledMask = scaled.mask.to(s.device);
-        if (s.views > 1) {
-            scaledImage = symmetricViews(scaledImage, s.views);  // [V, 3, size, size]
-            scaledMask = symmetricViews(scaledMask, s.views);    // [V, 1, size, size]
-        }
-        s.timing.preprocessMs += millisecondsSince(start);
-        start = Clock::now();
-        auto scaledOutput = s.folded->forward(scaledImage, scaledMask);  // [V, 6]
-        if (s.device.is_cuda()) torch::cuda::synchronize();
-        s.timing.forwardMs += millisecondsSince(start);
-        if (s.outputGain != 1.0) scaledOutput = scaledOutput * s.outputGain;
-        output = torch::cat({output, scaledOutput.to(torch::kCPU).clamp(-1.0, 1.0)});  // [V * runs, 6]
-    }
-    start = Clock::now();
-    if (output.size(0) > 1) output = output.mean(0, /*keepdim=*/true);
-    // The head corrects the values as they would be applied: [1, F] + [1, 6] -> [1, 6].
+    // Every view's and side's values, averaged: [V * sides, 6] -> [1, 6].
+    auto output = torch::cat(values).mean(0, /*keepdim=*/true);
+    // The head corrects the values as they would be applied (a mean of clamped values is in
+    // range): [1, F] + [1, 6] -> [1, 6].
     if (!s.head.is_empty())
-        output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask, s.head->featureSet()).unsqueeze(0),
-                                 output.to(torch::kCPU).clamp(-1.0, 1.0));
+        output = s.head->forward(statisticsFeatures(unviewedImage, unviewedMask, s.head->featureSet()).unsqueeze(0), output);
     const FilterParams params = paramsFromNetworkOutput(output);
     s.timing.postprocessMs += millisecondsSince(start);
     return params;

@@ -1,5 +1,5 @@
 // `harmonizer-cli choose-scales`: chooses the extra input sides the network also runs at for a
-// still image (test-time scales) on training photos, and writes a copy of the model file
+// still image (test-time scales) on sets it is given, and writes a copy of the model file
 // carrying them (see core/training/test_scales.h).
 #ifdef HZ_HAVE_TRAINING
 #include <cstdio>
@@ -28,8 +28,9 @@ int runChooseScales(const std::vector<std::string>& argsIn) {
                      "Evaluates the model with each candidate list of extra input sides (the network also runs at\n"
                      "those sides for a still image and the values are averaged with the views') on one or more\n"
                      "iHarmony4-layout sets, and writes a copy of the model file, statistics head included, carrying\n"
-                     "the list with the lowest mean of (result fMSE / composite fMSE) over the sets. Make the sets from\n"
-                     "training photos (make-evalset --split train), one per composite family.");
+                     "the list with the lowest mean of (result fMSE / composite fMSE) over the sets. One set per\n"
+                     "composite family, not the reported ones and not from training photos (the network has partly\n"
+                     "memorised those): validation photos with another --seed, as tools/model_workspace's Tune_* sets.");
     parser.addOption("model", "FILE", "model file");
     parser.addOption("dataset", "DIR", "iHarmony4-layout folder (repeat: one per family)");
     parser.addOption("output", "OUT", "model file to write (not the input)");
@@ -73,7 +74,7 @@ int runChooseScales(const std::vector<std::string>& argsIn) {
     return 0;
 }
 
-Registrar registrar{{"choose-scales", "choose the test-time input sizes a still image also runs at, on training photos",
+Registrar registrar{{"choose-scales", "choose the test-time input sizes a still image also runs at",
                      runChooseScales}};
 
 }  // namespace

@@ -34,8 +34,8 @@ struct ModelMetadata {
     // calibrate` measures the factor on training photos). 1 when the file has none.
     double outputGain = 1.0;
     // Test-time scales for a still image (PredictorOptions::extraInputSizes): the network also
-    // runs at these sides and the values are averaged; chosen on training photos by
-    // `harmonizer-cli choose-scales`. Empty when the file has none (the input size alone).
+    // runs at these sides and the values are averaged; chosen by `harmonizer-cli choose-scales`
+    // on validation photos other than the reported sets (not training photos: see test_scales.h). Empty when the file has none (the input size alone).
     std::vector<int> extraInputSizes;
     // The network's backbone (the file's `architecture`; files written before MobileNetV2
     // existed say "harmonizer-efficientnet-b0" and keep loading as that).

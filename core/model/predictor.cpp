@@ -130,12 +130,12 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     if (!isValidOutputGain(s.outputGain))
         throw Error("output gain must be a number in (0, 4], got " + std::to_string(s.outputGain));
     s.inputSize = options.inputSize.value_or(s.metadata.inputSize);
-    if (!isValidInputSize(s.inputSize))
-        throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(s.inputSize));
     s.extraInputSizes = options.extraInputSizes.value_or(s.metadata.extraInputSizes);
-    for (int size : s.extraInputSizes)
-        if (!isValidInputSize(size))
-            throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(size));
+    std::vector<int> sides = s.extraInputSizes;
+    sides.push_back(s.inputSize);
+    for (int side : sides)
+        if (!isValidInputSize(side))
+            throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(side));
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);

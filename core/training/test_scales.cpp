@@ -43,9 +43,6 @@ ScaleChoice chooseExtraInputSizes(const ScaleChoiceOptions& options, const std::
 
 void writeModelWithExtraInputSizes(const std::string& modelPath, const std::vector<int>& extraInputSizes,
                                    const std::string& outPath, const std::string& version) {
-    for (int side : extraInputSizes)
-        if (!isValidInputSize(side))
-            throw Error("input size " + std::to_string(side) + " is outside 32-" + std::to_string(kMaxInputSize));
     refuseToOverwriteInputs(outPath, {modelPath});
     HarmonizerNet net;
     StatisticsHead head{nullptr};

@@ -3,8 +3,10 @@
 // a few other sides, and the values are averaged with the views'. A network fine-tuned at
 // several sizes (the shipped soup's ingredients were trained at 224 and 256) answers a little
 // differently at each; the average is steadier than any one of them. Which sides to add is
-// chosen here on sets made from TRAINING photos, never on the validation split whose figures
-// are reported (as calibrate.h chooses the output gain).
+// chosen here on sets that are not the reported ones, and not on training photos either: the
+// network has partly memorised those at its training size, and a list that lowered fMSE on
+// validation photos by 9-16% did nothing there (session 23). tools/model_workspace makes
+// Tune_* sets for this: the validation photos with other perturbations than the Val_* sets.
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,7 +41,8 @@ ScaleChoice chooseExtraInputSizes(const ScaleChoiceOptions& options, const std::
 
 // A copy of the model file (its statistics head included: the network's values at its input
 // size do not change) with `extraInputSizes` stored, written atomically to `outPath` (never
-// over `modelPath`). A non-empty `version` replaces the stored model version. Throws hz::Error.
+// over `modelPath`). A non-empty `version` replaces the stored model version. Throws hz::Error
+// (saveModel refuses an invalid side).
 void writeModelWithExtraInputSizes(const std::string& modelPath, const std::vector<int>& extraInputSizes,
                                    const std::string& outPath, const std::string& version = {});
 

@@ -30,6 +30,9 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     parser.addOption("samples", "N", "training samples to generate, default 8000");
     parser.addOption("val-samples", "N", "validation samples for the report, default 480");
     parser.addOption("views", "N", "the network's test-time views while generating (1, 2, 4, 8), default 2");
+    parser.addOption("extra-input-sizes", "LIST", "comma-separated sides the network also runs at while generating, their\n"
+                     "values averaged with the views' as the predictor does for a still image (the written file\n"
+                     "carries the list); 'none' for the input size alone; default the model file's list");
     parser.addOption("steps", "N", "optimisation steps, default 4000");
     parser.addOption("batch", "N", "batch size, default 256");
     parser.addOption("hidden", "N", "hidden width of the head, default 128");
@@ -63,6 +66,8 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.valSamples = parser.integer("val-samples", 480, 16, 1000000);
     options.views = parser.integer("views", 2, 1, 8);
     if (!isValidViewCount(options.views)) throw UsageError("--views must be 1, 2, 4 or 8");
+    if (const auto sizes = parser.optional("extra-input-sizes"))
+        options.extraInputSizes = *sizes == "none" ? std::vector<int>{} : parseInputSizes("extra-input-sizes", *sizes);
     options.steps = parser.integer("steps", 4000, 1, 100000000);
     options.batch = parser.integer("batch", 256, 2, 100000);
     options.hidden = parser.integer("hidden", 128, 1, 4096);

@@ -55,16 +55,6 @@ struct HeadSamples {
     }
 };
 
-// The network's values for a batch as Predictor::predict makes them: raw x gain, each view
-// clamped, views averaged. image [N,3,S,S], mask [N,1,S,S] at the network's input size.
-torch::Tensor networkValues(const FoldedHarmonizerNet& net, const torch::Tensor& image, const torch::Tensor& mask,
-                            int views, double gain) {
-    const auto n = image.size(0);
-    // symmetricViews stacks view-major: [V*N, ...], so the outputs reshape to [V, N, 6].
-    const auto out = net.forward(symmetricViews(image, views), symmetricViews(mask, views)) * gain;
-    return out.clamp(-1.0, 1.0).view({views, n, out.size(1)}).mean(0);
-}
-
 torch::Tensor resized(const torch::Tensor& x, int side, bool area) {
     if (x.size(2) == side && x.size(3) == side) return x;
     auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{side, side});
@@ -72,8 +62,27 @@ torch::Tensor resized(const torch::Tensor& x, int side, bool area) {
     return F::interpolate(x, options.mode(torch::kBilinear).align_corners(false));
 }
 
+// The network's values for a batch as Predictor::predict makes them: raw x gain, each view
+// clamped, views averaged, then sides averaged (every side has the same views, so this is the
+// predictor's mean over all of them). composite [N,3,s,s], mask [N,1,s,s] at the composite side;
+// each side gets them resized bilinearly, as the predictor resizes the photo.
+torch::Tensor networkValues(const FoldedHarmonizerNet& net, const torch::Tensor& composite, const torch::Tensor& mask,
+                            const std::vector<int>& sides, int views, double gain) {
+    const auto n = composite.size(0);
+    torch::Tensor sum;
+    for (int side : sides) {
+        // symmetricViews stacks view-major: [V*N, ...], so the outputs reshape to [V, N, 6].
+        const auto out = net.forward(symmetricViews(resized(composite, side, false).contiguous(), views),
+                                     symmetricViews(resized(mask, side, false).contiguous(), views)) *
+                         gain;
+        const auto atSide = out.clamp(-1.0, 1.0).view({views, n, out.size(1)}).mean(0);
+        sum = sum.defined() ? sum + atSide : atSide;
+    }
+    return sum / double(sides.size());
+}
+
 HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& pool, const BatchConfig& config, int count,
-                            const FoldedHarmonizerNet& net, int inputSize, int views, double gain, int lossSide,
+                            const FoldedHarmonizerNet& net, const std::vector<int>& sides, int views, double gain, int lossSide,
                             StatisticsFeatureSet featureSet,
                             std::mt19937& rng, const std::function<void(const std::string&)>& log, const char* what) {
     std::vector<torch::Tensor> features, network, restoring, isSix, isLut, composite, real, mask;
@@ -84,9 +93,7 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
         const auto n = batch.composite.size(0);
         {
             c10::InferenceMode inference;
-            // The predictor resizes the photo bilinearly to its input side; so does this.
-            network.push_back(networkValues(net, resized(batch.composite, inputSize, false).contiguous(),
-                                            resized(batch.mask, inputSize, false).contiguous(), views, gain));
+            network.push_back(networkValues(net, batch.composite, batch.mask, sides, views, gain));
         }
         for (int64_t i = 0; i < n; ++i) features.push_back(statisticsFeatures(batch.composite[i], batch.mask[i], featureSet).unsqueeze(0));
         auto restore = torch::zeros({n, 6});
@@ -122,13 +129,22 @@ HeadSamples generateSamples(const TrainingData& data, const std::vector<int>& po
 }
 
 // A cache written by an earlier run: training samples, then validation samples, 8 tensors each
-// (7 before the LUT flag).
+// (7 before the LUT flag), then the network input sides its values were averaged over (int64;
+// absent before test-time scales, when they were the model's input size alone).
 struct Cache {
     std::vector<torch::Tensor> tensors;
     std::size_t perSet = HeadSamples::kTensorCount;
+    std::vector<int> sides;  // empty: not recorded
     HeadSamples training() const { return HeadSamples::fromTensors(tensors, 0, perSet); }
     HeadSamples validation() const { return HeadSamples::fromTensors(tensors, perSet, perSet); }
 };
+
+void writeCache(const std::string& path, const HeadSamples& train, const HeadSamples& val, const std::vector<int>& sides) {
+    auto tensors = train.tensors();
+    for (const auto& t : val.tensors()) tensors.push_back(t);
+    tensors.push_back(torch::tensor(std::vector<std::int64_t>(sides.begin(), sides.end()), torch::kLong));
+    torch::save(tensors, path);
+}
 
 Cache readCache(const std::string& path, StatisticsFeatureSet featureSet) {
     std::vector<torch::Tensor> tensors;
@@ -136,6 +152,12 @@ Cache readCache(const std::string& path, StatisticsFeatureSet featureSet) {
         torch::load(tensors, path);
     } catch (const std::exception& error) {
         throw Error("cannot read the sample cache '" + path + "': " + error.what());
+    }
+    std::vector<int> sides;
+    if (tensors.size() % 2 == 1 && tensors.back().dim() == 1 && tensors.back().scalar_type() == torch::kLong) {
+        const auto recorded = tensors.back();
+        for (std::int64_t i = 0; i < recorded.size(0); ++i) sides.push_back(int(recorded[i].item<std::int64_t>()));
+        tensors.pop_back();
     }
     const std::size_t perSet = tensors.size() / 2;
     if ((perSet != HeadSamples::kTensorCount && perSet != HeadSamples::kOldTensorCount) || tensors.size() % 2 != 0 ||
@@ -148,7 +170,22 @@ Cache readCache(const std::string& path, StatisticsFeatureSet featureSet) {
         throw Error("the sample cache '" + path + "' holds " + std::to_string(tensors[0].size(1)) + " features per sample, not the " +
                     std::to_string(wanted) + " of the chosen feature set");
     for (std::size_t first : {std::size_t(0), perSet}) tensors[first] = tensors[first].narrow(1, 0, wanted).contiguous();
-    return {tensors, perSet};
+    return {tensors, perSet, sides};
+}
+
+std::string joinSides(const std::vector<int>& sides) {
+    std::string text;
+    for (int side : sides) text += (text.empty() ? "" : ",") + std::to_string(side);
+    return text;
+}
+
+// A cache's values must be the ones the written file will feed its head.
+void checkCacheSides(const std::string& path, const Cache& cache, const std::vector<int>& sides) {
+    const std::vector<int> recorded = cache.sides.empty() ? std::vector<int>{sides.front()} : cache.sides;
+    if (recorded != sides)
+        throw Error("the sample cache '" + path + "' holds the network's values averaged over input sides " + joinSides(recorded) +
+                    ", not " + joinSides(sides) + " (the input size and the extra input sizes): give another --cache, or "
+                    "--extra-input-sizes to match");
 }
 
 // Per-sample fMSE on the 0-255 scale: mean squared error over the foreground's pixels and channels.
@@ -269,10 +306,19 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     ModelMetadata metadata = loadModel(options.modelPath, net);
     net->eval();
 
+    if (options.extraInputSizes) metadata.extraInputSizes = *options.extraInputSizes;
+    std::vector<int> sides{metadata.inputSize};
+    sides.insert(sides.end(), metadata.extraInputSizes.begin(), metadata.extraInputSizes.end());
+    for (int side : sides)
+        if (!isValidInputSize(side))
+            throw Error("train-head: network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " +
+                        std::to_string(side));
+
     HeadSamples train, val;
     const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);
     if (cached) {
         const Cache cache = readCache(options.cachePath, options.featureSet);
+        checkCacheSides(options.cachePath, cache, sides);
         train = cache.training();
         val = cache.validation();
         log("train-head: read " + std::to_string(train.size()) + " training and " + std::to_string(val.size()) +
@@ -293,17 +339,15 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
         config.size = options.size;
         config.luts = trainLuts.empty() ? nullptr : &trainLuts;
         config.mildProbability = options.mildShare;
-        train = generateSamples(data, trainItems, config, options.samples, folded, metadata.inputSize, options.views,
+        train = generateSamples(data, trainItems, config, options.samples, folded, sides, options.views,
                                 metadata.outputGain, options.lossSide, options.featureSet, rng, log, "training");
         config.luts = valLuts.empty() ? nullptr : &valLuts;
         config.mildProbability = 0.0;
         std::mt19937 valRng(12345u);  // the report's samples do not change with --seed
-        val = generateSamples(data, valItems, config, std::max(16, options.valSamples), folded, metadata.inputSize,
+        val = generateSamples(data, valItems, config, std::max(16, options.valSamples), folded, sides,
                               options.views, metadata.outputGain, options.lossSide, options.featureSet, valRng, log, "validation");
         if (!options.cachePath.empty()) {
-            auto tensors = train.tensors();
-            for (const auto& t : val.tensors()) tensors.push_back(t);
-            torch::save(tensors, options.cachePath);
+            writeCache(options.cachePath, train, val, sides);
             log("train-head: samples saved to " + options.cachePath);
         }
     }
@@ -311,7 +355,9 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     // Seeded here, so that a run from the cache makes the same head as the run that wrote it.
     torch::manual_seed(options.seed);
     for (const auto& path : options.extraCaches) {
-        const HeadSamples more = readCache(path, options.featureSet).training();
+        const Cache cache = readCache(path, options.featureSet);
+        checkCacheSides(path, cache, sides);
+        const HeadSamples more = cache.training();
         if (more.knowsLut() != train.knowsLut())
             throw Error("the sample cache '" + path + "' and the first cache differ in whether they record LUT samples");
         std::vector<torch::Tensor> joined;
@@ -369,7 +415,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     std::ostringstream notes;
     notes << "statistics head (" << options.hidden << " hidden, features " << featureSetKey(options.featureSet) << ") trained on "
           << n << " generated samples (size "
-          << options.size << ", " << options.views << " views, loss at " << options.lossSide << " px), " << options.steps
+          << options.size << ", " << options.views << " views at sides " << joinSides(sides) << ", loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
           << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight
           << (lutWeight != options.otherWeight ? ", LUT weight " + std::to_string(lutWeight) : std::string()) << ", seed " << options.seed

@@ -26,6 +26,11 @@ struct HeadTrainingOptions {
     int samples = 8000;          // training samples to generate (half six-filter, half other families)
     int valSamples = 480;        // from validation photos, for the report only
     int views = 2;               // the network's test-time views while generating
+    // Test-time scales while generating: the network also runs at these sides and the values
+    // are averaged, as the predictor does for a still image, so that the head learns to correct
+    // the values it will be given. Unset: the model file's extra_input_sizes. The written file
+    // carries this list, and a cache records the sides it was made with.
+    std::optional<std::vector<int>> extraInputSizes;
     int steps = 4000;
     int batch = 256;
     int hidden = 128;

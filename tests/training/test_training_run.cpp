@@ -24,6 +24,7 @@
 #include "core/training/head_trainer.h"
 #include "core/training/test_scales.h"
 #include "core/training/trainer.h"
+#include "tests/model/random_model.h"
 
 namespace fs = std::filesystem;
 using namespace hz::training::fixtures;
@@ -415,7 +416,7 @@ private Q_SLOTS:
         QVERIFY(weightedMetadata.statisticsHeadNotes.find("LUT weight 20") != std::string::npos);
         std::vector<torch::Tensor> cached;
         torch::load(cached, options.cachePath);
-        QCOMPARE(cached.size(), std::size_t(16));
+        QCOMPARE(cached.size(), std::size_t(17));  // 8 training, 8 validation, the sides
         std::vector<torch::Tensor> old(cached.begin(), cached.begin() + 7);
         old.insert(old.end(), cached.begin() + 8, cached.begin() + 15);
         const std::string oldCache = (run / "head_samples_before_lut_flag.pt").string();
@@ -461,6 +462,104 @@ private Q_SLOTS:
         missing.outPath = (run / "never.hzm").string();
         QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(missing, log));
         QVERIFY(!fs::exists(missing.outPath));
+    }
+
+    void statisticsHeadLearnsOnValuesAveragedOverItsSides() {
+        const fs::path run = fs::path(tmp_.path().toStdString()) / "head_sides_run";
+        fs::create_directories(run);
+        // A random network whose values depend visibly on its input (a few training steps leave
+        // them nearly constant), at a small input side.
+        hz::ModelMetadata randomMetadata;
+        randomMetadata.inputSize = 64;
+        hz::HarmonizerNet randomNet = hz::test::makeRandomNet(5, 0.6);
+        hz::saveModel((run / "random.hzm").string(), randomNet, randomMetadata);
+        HeadTrainingOptions options;
+        options.dataDirs = {data_.string()};
+        options.modelPath = (run / "random.hzm").string();
+        options.size = 32;
+        options.samples = 32;
+        options.valSamples = 16;
+        options.views = 2;
+        options.steps = 20;
+        options.batch = 16;
+        options.hidden = 8;
+        options.lossSide = 16;
+        options.threads = 1;
+        options.valPercent = 40;
+        options.logEvery = 1000;
+        const auto log = [](const std::string&) {};
+        hz::HarmonizerNet net;
+        const int inputSize = hz::loadModel(options.modelPath, net).inputSize;
+        const auto networkValuesIn = [](const std::string& cache) {
+            std::vector<torch::Tensor> tensors;
+            torch::load(tensors, cache);
+            return std::make_pair(tensors[1], tensors.back());  // training samples' values, recorded sides
+        };
+
+        HeadTrainingOptions plain = options;  // the model file has no extra sides
+        plain.cachePath = (run / "plain.pt").string();
+        plain.outPath = (run / "plain.hzm").string();
+        trainStatisticsHead(plain, log);
+        HeadTrainingOptions doubled = options;  // the input side twice: the same mean
+        doubled.extraInputSizes = std::vector<int>{inputSize};
+        doubled.cachePath = (run / "doubled.pt").string();
+        doubled.outPath = (run / "doubled.hzm").string();
+        trainStatisticsHead(doubled, log);
+        HeadTrainingOptions scaled = options;
+        scaled.extraInputSizes = std::vector<int>{96};
+        scaled.cachePath = (run / "scaled.pt").string();
+        scaled.outPath = (run / "scaled.hzm").string();
+        trainStatisticsHead(scaled, log);
+
+        const auto [plainValues, plainSides] = networkValuesIn(plain.cachePath);
+        const auto [doubledValues, doubledSides] = networkValuesIn(doubled.cachePath);
+        const auto [scaledValues, scaledSides] = networkValuesIn(scaled.cachePath);
+        QVERIFY(torch::equal(plainSides, torch::tensor({std::int64_t(inputSize)})));
+        QVERIFY(torch::equal(scaledSides, torch::tensor({std::int64_t(inputSize), std::int64_t(96)})));
+        // Same seed, same composites: only the averaged sides change the values.
+        QVERIFY(torch::allclose(doubledValues, plainValues, 1e-5, 1e-6));
+        QVERIFY(!torch::allclose(scaledValues, plainValues, 1e-3, 1e-4));
+
+        // The written file carries the sides its head was fitted for, so the predictor feeds it
+        // the same kind of values.
+        const hz::ModelMetadata metadata = hz::loadModel(scaled.outPath, net);
+        QVERIFY(metadata.extraInputSizes == std::vector<int>{96});
+        QVERIFY(metadata.statisticsHeadNotes.find("sides " + std::to_string(inputSize) + ",96") != std::string::npos);
+
+        // A cache serves only the sides it was made with; a cache from before the sides were
+        // recorded counts as the input size alone.
+        HeadTrainingOptions mismatch = scaled;
+        mismatch.dataDirs.clear();
+        mismatch.cachePath = plain.cachePath;
+        mismatch.outPath = (run / "never_mismatch.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(mismatch, log));
+        QVERIFY(!fs::exists(mismatch.outPath));
+        mismatch.cachePath = scaled.cachePath;
+        mismatch.extraCaches = {plain.cachePath};
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(mismatch, log));
+        std::vector<torch::Tensor> unrecorded;
+        torch::load(unrecorded, plain.cachePath);
+        unrecorded.pop_back();
+        const std::string oldCache = (run / "unrecorded.pt").string();
+        torch::save(unrecorded, oldCache);
+        HeadTrainingOptions fromOld = plain;
+        fromOld.dataDirs.clear();
+        fromOld.cachePath = oldCache;
+        fromOld.outPath = (run / "from_unrecorded.hzm").string();
+        QCOMPARE(trainStatisticsHead(fromOld, log).trainSamples, 32);
+        fromOld.extraInputSizes = std::vector<int>{96};
+        fromOld.outPath = (run / "never_from_unrecorded.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(fromOld, log));
+        // The scaled file's own list is the default: its cache is reused without naming the sides.
+        HeadTrainingOptions again = options;
+        again.dataDirs.clear();
+        again.modelPath = scaled.outPath;
+        again.cachePath = scaled.cachePath;
+        again.outPath = (run / "scaled_again.hzm").string();
+        QCOMPARE(trainStatisticsHead(again, log).trainSamples, 32);
+        scaled.extraInputSizes = std::vector<int>{8};
+        scaled.outPath = (run / "never_tiny_side.hzm").string();
+        QVERIFY_THROWS_EXCEPTION(hz::Error, trainStatisticsHead(scaled, log));
     }
 
     void averagedModelIsTheWeightedMeanOfItsInputs() {

@@ -21,6 +21,7 @@
 #include "core/training/loss.h"
 #include "core/training/lut.h"
 #include "core/training/metrics.h"
+#include "core/training/test_scales.h"
 
 namespace hz::training {
 
@@ -173,18 +174,12 @@ Cache readCache(const std::string& path, StatisticsFeatureSet featureSet) {
     return {tensors, perSet, sides};
 }
 
-std::string joinSides(const std::vector<int>& sides) {
-    std::string text;
-    for (int side : sides) text += (text.empty() ? "" : ",") + std::to_string(side);
-    return text;
-}
-
 // A cache's values must be the ones the written file will feed its head.
 void checkCacheSides(const std::string& path, const Cache& cache, const std::vector<int>& sides) {
     const std::vector<int> recorded = cache.sides.empty() ? std::vector<int>{sides.front()} : cache.sides;
     if (recorded != sides)
-        throw Error("the sample cache '" + path + "' holds the network's values averaged over input sides " + joinSides(recorded) +
-                    ", not " + joinSides(sides) + " (the input size and the extra input sizes): give another --cache, or "
+        throw Error("the sample cache '" + path + "' holds the network's values averaged over input sides " + describeInputSizes(recorded) +
+                    ", not " + describeInputSizes(sides) + " (the input size and the extra input sizes): give another --cache, or "
                     "--extra-input-sizes to match");
 }
 
@@ -415,7 +410,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     std::ostringstream notes;
     notes << "statistics head (" << options.hidden << " hidden, features " << featureSetKey(options.featureSet) << ") trained on "
           << n << " generated samples (size "
-          << options.size << ", " << options.views << " views at sides " << joinSides(sides) << ", loss at " << options.lossSide << " px), " << options.steps
+          << options.size << ", " << options.views << " views at sides " << describeInputSizes(sides) << ", loss at " << options.lossSide << " px), " << options.steps
           << " steps, batch " << batch << ", AdamW lr " << options.lr << " cosine, weight decay " << options.weightDecay
           << ", argument weight " << options.argWeight << ", other-family weight " << options.otherWeight
           << (lutWeight != options.otherWeight ? ", LUT weight " + std::to_string(lutWeight) : std::string()) << ", seed " << options.seed

@@ -12,6 +12,9 @@
 namespace hz::cli {
 namespace {
 
+// Around the shipped list (session 24: larger sides favour the LUT family, smaller the six-filter one).
+constexpr const char* kDefaultCandidates = "none;224,288;224,288,320;224,288,320,352";
+
 // "none;224;224,288" -> {{}, {224}, {224, 288}}
 std::vector<std::vector<int>> parseCandidates(const std::string& text) {
     std::vector<std::vector<int>> candidates;
@@ -35,7 +38,7 @@ int runChooseScales(const std::vector<std::string>& argsIn) {
     parser.addOption("dataset", "DIR", "iHarmony4-layout folder (repeat: one per family)");
     parser.addOption("output", "OUT", "model file to write (not the input)");
     parser.addOption("candidates", "LISTS", "semicolon-separated lists of sides, 'none' for the input size alone;\n"
-                                            "default none;224;224,288;192,224,288");
+                                            "default " + std::string(kDefaultCandidates));
     parser.addOption("size", "N", "evaluation size, default 256");
     parser.addViewsOption(kStillImageViews);
     parser.addOption("threads", "N", "threads, default every core");
@@ -50,7 +53,7 @@ int runChooseScales(const std::vector<std::string>& argsIn) {
     options.eval.size = parser.integer("size", 256, 16, 16384);
     options.eval.views = parser.views(kStillImageViews);
     options.eval.threads = parser.threads();
-    options.candidates = parseCandidates(parser.optional("candidates").value_or("none;224;224,288;192,224,288"));
+    options.candidates = parseCandidates(parser.optional("candidates").value_or(kDefaultCandidates));
     // Before the evaluations run (they take minutes): the output is not the model and can be written.
     checkOutputs({outPath}, {options.eval.modelPath});
 

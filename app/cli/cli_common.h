@@ -101,6 +101,9 @@ std::vector<double> parseNumberList(const std::string& option, const std::string
 // The same for network input sides: whole numbers in 32-kMaxInputSize (cli_predictor.cpp:
 // the check needs hz_model).
 std::vector<int> parseInputSizes(const std::string& option, const std::string& text);
+// A list of test-time sides as --extra-input-sizes takes it: parseInputSizes' list, or "none"
+// for the empty list (the input size alone).
+std::vector<int> parseExtraInputSizes(const std::string& option, const std::string& text);
 
 // A folder of real composites without ground truth (shared/data/real_composites/*):
 // DIR/composite/* paired with DIR/mask/<same stem>.*, sorted by name. Throws hz::Error naming

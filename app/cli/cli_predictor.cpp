@@ -32,4 +32,8 @@ std::vector<int> parseInputSizes(const std::string& option, const std::string& t
     return sizes;
 }
 
+std::vector<int> parseExtraInputSizes(const std::string& option, const std::string& text) {
+    return text == "none" ? std::vector<int>{} : parseInputSizes(option, text);
+}
+
 }  // namespace hz::cli

@@ -21,7 +21,7 @@ std::vector<std::vector<int>> parseCandidates(const std::string& text) {
     std::stringstream stream(text);
     std::string item;
     while (std::getline(stream, item, ';'))
-        candidates.push_back(item == "none" ? std::vector<int>{} : parseInputSizes("candidates", item));
+        candidates.push_back(parseExtraInputSizes("candidates", item));
     if (candidates.empty()) throw UsageError("--candidates needs at least one list");
     return candidates;
 }

@@ -81,7 +81,7 @@ int runEval(const std::vector<std::string>& args) {
     options.views = parser.views(kStillImageViews);
     if (parser.has("input-size")) options.inputSize = parser.integer("input-size", 128, 32, kMaxInputSize);
     if (const auto sizes = parser.optional("extra-input-sizes"))
-        options.extraInputSizes = *sizes == "none" ? std::vector<int>{} : parseInputSizes("extra-input-sizes", *sizes);
+        options.extraInputSizes = parseExtraInputSizes("extra-input-sizes", *sizes);
     checkEvalOutputs(options, parser.optional("csv").value_or(""));
     const bool json = parser.has("json");
     const bool drawProgress = stderrIsTerminal() && !json;

@@ -67,7 +67,7 @@ int runTrainHead(const std::vector<std::string>& argsIn) {
     options.views = parser.integer("views", 2, 1, 8);
     if (!isValidViewCount(options.views)) throw UsageError("--views must be 1, 2, 4 or 8");
     if (const auto sizes = parser.optional("extra-input-sizes"))
-        options.extraInputSizes = *sizes == "none" ? std::vector<int>{} : parseInputSizes("extra-input-sizes", *sizes);
+        options.extraInputSizes = parseExtraInputSizes("extra-input-sizes", *sizes);
     options.steps = parser.integer("steps", 4000, 1, 100000000);
     options.batch = parser.integer("batch", 256, 2, 100000);
     options.hidden = parser.integer("hidden", 128, 1, 4096);

@@ -109,6 +109,13 @@ ModelMetadata parseMetadata(const std::string& json, const std::string& path) {
 bool isValidOutputGain(double gain) { return std::isfinite(gain) && gain > 0.0 && gain <= 4.0; }
 bool isValidInputSize(int side) { return side >= 32 && side <= kMaxInputSize; }
 
+void checkInputSides(const std::vector<int>& sides, const std::string& context) {
+    for (int side : sides)
+        if (!isValidInputSize(side))
+            throw Error(context + "network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " +
+                        std::to_string(side));
+}
+
 std::vector<std::string> restoreOrderKeys() {
     std::vector<std::string> keys;
     for (const auto& spec : filterSpecs()) keys.emplace_back(spec.key);

@@ -56,6 +56,9 @@ bool isValidOutputGain(double gain);
 // over 10 GB of activations, 1024 about 0.7 GB.
 constexpr int kMaxInputSize = 1024;
 bool isValidInputSize(int side);
+// Throws hz::Error "<context>network input size must be 32 to kMaxInputSize, got N" for the
+// first side out of range: the predictor and train-head check the sides they will run at.
+void checkInputSides(const std::vector<int>& sides, const std::string& context = "");
 
 // The spec's filter keys in restore order (what filterOrder must hold).
 std::vector<std::string> restoreOrderKeys();

@@ -133,9 +133,7 @@ Predictor::Predictor(const PredictorOptions& options) : state_(std::make_unique<
     s.extraInputSizes = options.extraInputSizes.value_or(s.metadata.extraInputSizes);
     std::vector<int> sides = s.extraInputSizes;
     sides.push_back(s.inputSize);
-    for (int side : sides)
-        if (!isValidInputSize(side))
-            throw Error("network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " + std::to_string(side));
+    checkInputSides(sides);
     s.net->eval();
     // Channels-last lets oneDNN skip its layout reorders on the CPU (measured ~25% faster).
     s.folded = std::make_unique<FoldedHarmonizerNet>(s.net, s.device, /*channelsLast=*/!useCuda);

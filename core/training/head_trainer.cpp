@@ -304,10 +304,7 @@ HeadTrainingReport trainStatisticsHead(const HeadTrainingOptions& options, const
     if (options.extraInputSizes) metadata.extraInputSizes = *options.extraInputSizes;
     std::vector<int> sides{metadata.inputSize};
     sides.insert(sides.end(), metadata.extraInputSizes.begin(), metadata.extraInputSizes.end());
-    for (int side : sides)
-        if (!isValidInputSize(side))
-            throw Error("train-head: network input size must be 32 to " + std::to_string(kMaxInputSize) + ", got " +
-                        std::to_string(side));
+    checkInputSides(sides, "train-head: ");
 
     HeadSamples train, val;
     const bool cached = !options.cachePath.empty() && std::filesystem::exists(options.cachePath);

@@ -256,6 +256,26 @@ private Q_SLOTS:
         QVERIFY2(message.contains("folder"), qPrintable(message));
     }
 
+    void inputSidesAreChecked_data() {
+        QTest::addColumn<QList<int>>("sides");
+        QTest::addColumn<QString>("expected");  // empty: accepted
+        QTest::newRow("bounds") << QList<int>{32, 1024} << QString();
+        QTest::newRow("none") << QList<int>{} << QString();
+        QTest::newRow("too small, first bad side named") << QList<int>{256, 16, 8} << "train-head: network input size must be 32 to 1024, got 16";
+        QTest::newRow("too large") << QList<int>{1025} << "train-head: network input size must be 32 to 1024, got 1025";
+    }
+    void inputSidesAreChecked() {
+        QFETCH(QList<int>, sides);
+        QFETCH(QString, expected);
+        QString message;
+        try {
+            checkInputSides(std::vector<int>(sides.begin(), sides.end()), "train-head: ");
+        } catch (const Error& e) {
+            message = QString::fromStdString(e.what());
+        }
+        QCOMPARE(message, expected);
+    }
+
     void saveIsAtomicAndReportsBadFolders() {
         torch::manual_seed(15);
         HarmonizerNet net;

@@ -81,15 +81,20 @@ int runAverage(const std::vector<std::string>& argsIn) {
     ArgParser parser("average", "--model A.hzm --model B.hzm [--model ...] -o OUT.hzm [options]",
                      "Writes the weighted mean of several networks' weights (a \"model soup\") as one model file. Meant for\n"
                      "runs fine-tuned from the same weights; calibrate the result afterwards. The metadata (input\n"
-                     "size, output gain) is the first model's.");
-    parser.addOption("model", "FILE", "a model file (repeat: at least two)");
+                     "size, output gain) is the first model's. The inputs' statistics heads are dropped (each was fitted\n"
+                     "to its own network's values) unless --head-from names the head to carry.");
+    parser.addOption("model", "FILE", "a model file (repeat: at least two, or one with --head-from)");
+    parser.addOption("head-from", "FILE", "a model file whose statistics head the result carries: for networks fine-tuned\n"
+                                          "from the one that head was fitted on; judge the result on validation sets");
     parser.addOption("weights", "LIST", "comma-separated weights, one per model, default equal");
     parser.addOption("version", "TEXT", "model version to store, default the first model's");
     parser.addOption("output", "OUT", "model file to write (not one of the inputs)");
     std::vector<std::string> args = argsIn;
     const std::vector<std::string> models = takeRepeated(args, "model");
     if (!parser.parse(args)) return 0;
-    if (models.size() < 2) throw UsageError("average needs at least two --model files");
+    const std::string headFrom = parser.optional("head-from").value_or("");
+    if (models.size() < 2 && (headFrom.empty() || models.empty()))
+        throw UsageError("average needs at least two --model files (or one with --head-from)");
     std::vector<double> weights;
     if (const auto text = parser.optional("weights")) {
         weights = parseNumberList("weights", *text);
@@ -98,10 +103,17 @@ int runAverage(const std::vector<std::string>& argsIn) {
                              std::to_string(models.size()) + " models");
     }
     const std::string outPath = parser.value("output");
-    checkOutputs({outPath}, models);
-    training::writeAveragedModel(models, weights, parser.optional("version").value_or(""), outPath);
-    std::printf("wrote %s, the mean of %zu models\n", outPath.c_str(), models.size());
-    noteDroppedHead(models, outPath);
+    std::vector<std::string> inputs = models;
+    if (!headFrom.empty()) inputs.push_back(headFrom);
+    checkOutputs({outPath}, inputs);
+    training::writeAveragedModel(models, weights, parser.optional("version").value_or(""), outPath, headFrom);
+    if (headFrom.empty()) {
+        std::printf("wrote %s, the mean of %zu models\n", outPath.c_str(), models.size());
+        noteDroppedHead(models, outPath);
+    } else {
+        std::printf("wrote %s, the mean of %zu model%s with the statistics head of %s\n", outPath.c_str(), models.size(),
+                    models.size() == 1 ? "" : "s", headFrom.c_str());
+    }
     return 0;
 }
 

@@ -12,8 +12,9 @@
 namespace hz::training {
 
 void writeAveragedModel(const std::vector<std::string>& modelPaths, const std::vector<double>& weightsIn,
-                        const std::string& modelVersion, const std::string& outPath) {
-    if (modelPaths.size() < 2) throw Error("averaging needs at least two model files");
+                        const std::string& modelVersion, const std::string& outPath, const std::string& headFrom) {
+    if (modelPaths.empty() || (modelPaths.size() < 2 && headFrom.empty()))
+        throw Error("averaging needs at least two model files (or one with a head file)");
     std::vector<double> weights = weightsIn.empty() ? std::vector<double>(modelPaths.size(), 1.0) : weightsIn;
     if (weights.size() != modelPaths.size())
         throw Error("averaging: " + std::to_string(weights.size()) + " weights for " + std::to_string(modelPaths.size()) +
@@ -25,7 +26,18 @@ void writeAveragedModel(const std::vector<std::string>& modelPaths, const std::v
     }
     if (!(sum > 0)) throw Error("averaging: the weights sum to 0");
     for (double& w : weights) w /= sum;
-    refuseToOverwriteInputs(outPath, modelPaths);
+    std::vector<std::string> inputs = modelPaths;
+    if (!headFrom.empty()) inputs.push_back(headFrom);
+    refuseToOverwriteInputs(outPath, inputs);
+
+    // The head first: a file without one fails before any averaging.
+    StatisticsHead head{nullptr};
+    ModelMetadata headMetadata;
+    if (!headFrom.empty()) {
+        HarmonizerNet headNet;
+        headMetadata = loadModel(headFrom, headNet, &head);
+        if (head.is_empty()) throw Error("averaging: " + headFrom + " has no statistics head to carry over");
+    }
 
     HarmonizerNet mean;
     ModelMetadata metadata = loadModel(modelPaths.front(), mean);
@@ -60,7 +72,10 @@ void writeAveragedModel(const std::vector<std::string>& modelPaths, const std::v
     note << ". First model's notes: " << metadata.trainingNotes;
     metadata.trainingNotes = note.str();
     if (!modelVersion.empty()) metadata.modelVersion = modelVersion;
-    saveModel(outPath, mean, metadata);
+    // saveModel records the head's width and features from the head itself.
+    metadata.statisticsHeadNotes =
+        head.is_empty() ? std::string() : headMetadata.statisticsHeadNotes + " (carried over from " + headFrom + ")";
+    saveModel(outPath, mean, metadata, head.is_empty() ? nullptr : &head);
 }
 
 }  // namespace hz::training

@@ -609,6 +609,40 @@ private Q_SLOTS:
         }
         QVERIFY(floatBuffers > 0);
 
+        // --head-from: the result carries that file's head, with one network or a mean of several.
+        torch::manual_seed(9);
+        hz::StatisticsHead head(8);
+        hz::ModelMetadata headMetadata = metadata;
+        headMetadata.statisticsHeadNotes = "fitted on model5";
+        const std::string headFile = (dir / "with_head.hzm").string();
+        hz::saveModel(headFile, nets[0], headMetadata, &head);
+        for (const bool single : {false, true}) {
+            const std::string carried = (dir / (single ? "one_with_head.hzm" : "mean_with_head.hzm")).string();
+            writeAveragedModel(single ? std::vector<std::string>{paths[1]} : paths, single ? std::vector<double>{} : std::vector<double>{1.0, 3.0},
+                               "", carried, headFile);
+            hz::HarmonizerNet net;
+            hz::StatisticsHead loadedHead{nullptr};
+            const hz::ModelMetadata carriedBack = hz::loadModel(carried, net, &loadedHead);
+            QVERIFY(!loadedHead.is_empty());
+            const auto before = head->named_parameters(), after = loadedHead->named_parameters();
+            QCOMPARE(after.size(), before.size());
+            for (const auto& item : before) QVERIFY(torch::equal(item.value(), after[item.key()]));
+            QVERIFY(QString::fromStdString(carriedBack.statisticsHeadNotes).startsWith("fitted on model5"));
+            // The network is the mean (or the single input), not the head file's network.
+            const auto expectedNet = single ? nets[1]->named_parameters() : m;
+            for (const auto& item : net->named_parameters())
+                QVERIFY2((item.value() - expectedNet[item.key()]).abs().max().item<double>() < 1e-6, item.key().c_str());
+        }
+        // Without --head-from a head is dropped; a head file without a head is refused.
+        hz::HarmonizerNet dropped;
+        hz::StatisticsHead none{nullptr};
+        writeAveragedModel({headFile, paths[1]}, {}, "", (dir / "dropped.hzm").string());
+        hz::loadModel((dir / "dropped.hzm").string(), dropped, &none);
+        QVERIFY(none.is_empty());
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel({paths[0]}, {}, "", (dir / "no_head.hzm").string(), paths[1]));
+        QVERIFY(!fs::exists(dir / "no_head.hzm"));
+        QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel({paths[0]}, {}, "", headFile, headFile));
+
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel({paths[0]}, {}, "", (dir / "one.hzm").string()));
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {1.0}, "", (dir / "count.hzm").string()));
         QVERIFY_THROWS_EXCEPTION(hz::Error, writeAveragedModel(paths, {1.0, -1.0}, "", (dir / "neg.hzm").string()));
